@@ -1,0 +1,187 @@
+/**
+ * Building and removing amphorae (spec §6.2): a row first, then the compute instance, then the
+ * agent, then the VIP port. Every step records what it made in the amphora row, so that a resumed
+ * flow and the revert find it.
+ */
+import { VRRP_PRIORITY } from '../../domain/amphora.js';
+import { DomainError } from '../../domain/errors.js';
+import type { AmphoraRole } from '../../domain/status.js';
+import { sleep, timestamp } from '../../lib/clock.js';
+import { task, type Task, type TaskContext } from '../engine/task.js';
+
+export interface AmphoraBuildState {
+  readonly loadBalancerId: string;
+  /** Amphorae this flow created, by role slot ("STANDALONE", "MASTER", "BACKUP"). */
+  readonly amphorae?: Readonly<Record<string, string>>;
+}
+
+/** Seconds to wait for a new instance to become ACTIVE and for its agent to answer. */
+export interface AmphoraWaits {
+  readonly activeTimeoutMs: number;
+  readonly connectivityTimeoutMs: number;
+}
+
+async function amphoraOf(ctx: TaskContext, id: string) {
+  const amphora = await ctx.store.amphorae.get(id);
+  if (!amphora) throw new DomainError('internal', `amphora ${id} vanished from the database`);
+  return amphora;
+}
+
+/**
+ * The build sub-flow for one amphora of `role`: CreateAmphoraInDB → ComputeCreate →
+ * MarkAmphoraBootingInDB → ComputeWait → UpdateAmphoraInfo → AmphoraComputeConnectivityWait →
+ * AmphoraFinalize → MarkAmphoraAllocatedInDB (with the role).
+ */
+export function buildAmphora<S extends AmphoraBuildState>(role: AmphoraRole, waits: AmphoraWaits): Task<S>[] {
+  const slot = role;
+  const idOf = (s: S): string => {
+    const id = s.amphorae?.[slot];
+    if (!id) throw new DomainError('internal', `no ${slot} amphora in flow state`);
+    return id;
+  };
+  return [
+    task<S>(
+      `CreateAmphoraInDB[${slot}]`,
+      async (ctx, s) => {
+        const id = ctx.stableId(`amphora:${slot}`);
+        if (!(await ctx.store.amphorae.get(id))) {
+          const now = timestamp(ctx.clock.now());
+          await ctx.store.amphorae.insert({
+            id,
+            computeId: null,
+            status: 'PENDING_CREATE',
+            loadBalancerId: s.loadBalancerId,
+            lbNetworkIp: null,
+            vrrpIp: null,
+            haIp: null,
+            vrrpPortId: null,
+            haPortId: null,
+            role: null,
+            certExpiration: null,
+            certBusy: false,
+            vrrpInterface: null,
+            vrrpId: null,
+            vrrpPriority: null,
+            cachedZone: null,
+            imageId: null,
+            computeFlavor: null,
+            createdAt: now,
+            updatedAt: null,
+          });
+        }
+        return { amphorae: { ...s.amphorae, [slot]: id } } as Partial<S>;
+      },
+      async (ctx, s) => {
+        const id = s.amphorae?.[slot] ?? ctx.stableId(`amphora:${slot}`);
+        const amphora = await ctx.store.amphorae.get(id);
+        if (!amphora) return;
+        // The compute revert has removed the instance; keep the row as DELETED like upstream's
+        // delete path so that operators can see what happened.
+        await ctx.store.amphorae.update(id, { status: 'DELETED' });
+        await ctx.store.amphorae.deleteHealth(id);
+      },
+    ),
+    task<S>(
+      `ComputeCreate[${slot}]`,
+      async (ctx, s) => {
+        const amphora = await amphoraOf(ctx, idOf(s));
+        const lb = await ctx.store.loadBalancers.get(s.loadBalancerId);
+        const computeId = await ctx.drivers.compute.build({
+          amphoraId: amphora.id,
+          name: `amphora-${amphora.id}`,
+          computeFlavor: null,
+          imageTag: null,
+          availabilityZone: lb?.availabilityZone ?? null,
+          serverGroupId: lb?.serverGroupId ?? null,
+        });
+        await ctx.store.amphorae.update(amphora.id, { computeId, status: 'BOOTING' });
+      },
+      async (ctx, s) => {
+        const id = s.amphorae?.[slot];
+        if (!id) return;
+        const amphora = await ctx.store.amphorae.get(id);
+        if (amphora?.computeId) await ctx.drivers.compute.delete(amphora.computeId);
+      },
+    ),
+    task<S>(`ComputeWait[${slot}]`, async (ctx, s) => {
+      const amphora = await amphoraOf(ctx, idOf(s));
+      const deadline = ctx.clock.now() + waits.activeTimeoutMs;
+      for (;;) {
+        const instance = await ctx.drivers.compute.get(amphora.computeId!);
+        if (instance.status === 'ACTIVE') {
+          await ctx.store.amphorae.update(amphora.id, {
+            lbNetworkIp: instance.lbNetworkIp,
+            imageId: instance.imageId,
+            computeFlavor: instance.computeFlavor,
+            cachedZone: instance.availabilityZone,
+          });
+          return;
+        }
+        if (instance.status === 'ERROR' || instance.status === 'DELETED') {
+          throw new DomainError('driver_error', `compute instance ${amphora.computeId} went ${instance.status}`);
+        }
+        if (ctx.clock.now() > deadline) {
+          throw new DomainError('driver_error', `compute instance ${amphora.computeId} not ACTIVE in time`);
+        }
+        await sleep(50, ctx.signal);
+      }
+    }),
+    task<S>(`AmphoraComputeConnectivityWait[${slot}]`, async (ctx, s) => {
+      await ctx.drivers.amphora.waitForConnectivity(await amphoraOf(ctx, idOf(s)), waits.connectivityTimeoutMs);
+    }),
+    task<S>(`AmphoraFinalize[${slot}]`, async (ctx, s) => {
+      await ctx.drivers.amphora.finalize(await amphoraOf(ctx, idOf(s)));
+    }),
+    task<S>(`MarkAmphoraAllocatedInDB[${slot}]`, async (ctx, s) => {
+      await ctx.store.amphorae.update(idOf(s), {
+        status: 'ALLOCATED',
+        loadBalancerId: s.loadBalancerId,
+        role,
+        vrrpPriority: VRRP_PRIORITY[role],
+      });
+    }),
+  ];
+}
+
+/**
+ * The network sub-flow for one amphora: PlugVIPAmphora (a port on the VIP network) →
+ * UpdateAmphoraVIPData → AmphoraPostVIPPlug.
+ */
+export function plugVipOnAmphora<S extends AmphoraBuildState>(slot: AmphoraRole): Task<S>[] {
+  return [
+    task<S>(
+      `PlugVIPAmphora[${slot}]`,
+      async (ctx, s) => {
+        const id = s.amphorae?.[slot];
+        if (!id) throw new DomainError('internal', `no ${slot} amphora in flow state`);
+        const amphora = await amphoraOf(ctx, id);
+        const lb = await ctx.store.loadBalancers.get(s.loadBalancerId);
+        if (!lb) throw new DomainError('internal', `load balancer ${s.loadBalancerId} vanished`);
+        const plug = await ctx.drivers.network.plugVip(lb, amphora);
+        await ctx.store.amphorae.update(id, { ...plug, vrrpId: 1 });
+        const updated = await amphoraOf(ctx, id);
+        await ctx.drivers.amphora.postVipPlug(updated, lb, plug);
+      },
+      async (ctx, s) => {
+        const id = s.amphorae?.[slot];
+        if (!id) return;
+        const amphora = await ctx.store.amphorae.get(id);
+        const lb = await ctx.store.loadBalancers.get(s.loadBalancerId);
+        if (amphora && lb) await ctx.drivers.network.unplugVip(lb, amphora);
+      },
+    ),
+  ];
+}
+
+/** Deletes an amphora's instance and VIP port and marks its row DELETED (idempotent). */
+export async function deleteAmphora(ctx: TaskContext, amphoraId: string): Promise<void> {
+  const amphora = await ctx.store.amphorae.get(amphoraId);
+  if (!amphora || amphora.status === 'DELETED') return;
+  const lb = amphora.loadBalancerId ? await ctx.store.loadBalancers.get(amphora.loadBalancerId) : null;
+  if (lb) await ctx.drivers.network.unplugVip(lb, amphora);
+  if (amphora.computeId) await ctx.drivers.compute.delete(amphora.computeId);
+  await ctx.store.transaction(async (tx) => {
+    await tx.amphorae.update(amphoraId, { status: 'DELETED' });
+    await tx.amphorae.deleteHealth(amphoraId);
+  });
+}

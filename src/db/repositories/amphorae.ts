@@ -1,0 +1,133 @@
+/** Amphora rows and their health records. */
+import type { Amphora } from '../../domain/amphora.js';
+import type { AmphoraStatus } from '../../domain/status.js';
+import { timestamp } from '../../lib/clock.js';
+import { listRows, type ListRequest, type ListTable } from '../list-query.js';
+import { amphoraFromRow, amphoraToRow } from '../mappers.js';
+import type { AmphoraTable } from '../schema.js';
+import type { RepoContext } from '../store.js';
+
+export const AMPHORA_LIST: ListTable<'amphora'> = {
+  table: 'amphora',
+  columns: {
+    id: 'string',
+    compute_id: 'string',
+    status: 'string',
+    load_balancer_id: 'string',
+    lb_network_ip: 'string',
+    vrrp_ip: 'string',
+    ha_ip: 'string',
+    vrrp_port_id: 'string',
+    ha_port_id: 'string',
+    role: 'string',
+    cert_expiration: 'datetime',
+    cert_busy: 'boolean',
+    vrrp_interface: 'string',
+    vrrp_id: 'integer',
+    vrrp_priority: 'integer',
+    cached_zone: 'string',
+    image_id: 'string',
+    compute_flavor: 'string',
+    created_at: 'datetime',
+    updated_at: 'datetime',
+  },
+  scope: (eb) => eb('status', '!=', 'DELETED'),
+};
+
+export type AmphoraChanges = Partial<Omit<Amphora, 'id' | 'createdAt' | 'updatedAt'>>;
+
+const COLUMN: Record<keyof AmphoraChanges, keyof AmphoraTable> = {
+  computeId: 'compute_id',
+  status: 'status',
+  loadBalancerId: 'load_balancer_id',
+  lbNetworkIp: 'lb_network_ip',
+  vrrpIp: 'vrrp_ip',
+  haIp: 'ha_ip',
+  vrrpPortId: 'vrrp_port_id',
+  haPortId: 'ha_port_id',
+  role: 'role',
+  certExpiration: 'cert_expiration',
+  certBusy: 'cert_busy',
+  vrrpInterface: 'vrrp_interface',
+  vrrpId: 'vrrp_id',
+  vrrpPriority: 'vrrp_priority',
+  cachedZone: 'cached_zone',
+  imageId: 'image_id',
+  computeFlavor: 'compute_flavor',
+};
+
+export class AmphoraRepository {
+  readonly #c: RepoContext;
+  constructor(c: RepoContext) {
+    this.#c = c;
+  }
+
+  async insert(amphora: Amphora): Promise<void> {
+    await this.#c.ex.insertInto('amphora').values(amphoraToRow(amphora)).execute();
+  }
+
+  async get(id: string): Promise<Amphora | null> {
+    const row = await this.#c.ex.selectFrom('amphora').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? amphoraFromRow(row) : null;
+  }
+
+  async list(request: ListRequest, projectId?: string): Promise<Amphora[]> {
+    if (projectId === undefined) return (await listRows(this.#c.ex, AMPHORA_LIST, request)).map(amphoraFromRow);
+    const lbIds = this.#c.ex.selectFrom('load_balancer').select('id').where('project_id', '=', projectId);
+    const spec: ListTable<'amphora'> = {
+      ...AMPHORA_LIST,
+      scope: (eb) => eb.and([eb('status', '!=', 'DELETED'), eb('load_balancer_id', 'in', lbIds)]),
+    };
+    return (await listRows(this.#c.ex, spec, request)).map(amphoraFromRow);
+  }
+
+  /** Amphorae of a load balancer that are not DELETED, oldest first. */
+  async forLoadBalancer(loadBalancerId: string): Promise<Amphora[]> {
+    const rows = await this.#c.ex
+      .selectFrom('amphora')
+      .selectAll()
+      .where('load_balancer_id', '=', loadBalancerId)
+      .where('status', '!=', 'DELETED')
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(amphoraFromRow);
+  }
+
+  async update(id: string, changes: AmphoraChanges): Promise<void> {
+    const set: Record<string, unknown> = { updated_at: timestamp(this.#c.clock.now()) };
+    for (const [key, value] of Object.entries(changes)) {
+      const column = COLUMN[key as keyof AmphoraChanges];
+      set[column] = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+    }
+    await this.#c.ex.updateTable('amphora').set(set).where('id', '=', id).execute();
+  }
+
+  async setStatus(id: string, status: AmphoraStatus): Promise<void> {
+    await this.update(id, { status });
+  }
+
+  /** DELETED amphorae last updated before `before` whose health record is gone or as old. */
+  async deletedBefore(before: string, beforeMs: number, limit = 100): Promise<string[]> {
+    const rows = await this.#c.ex
+      .selectFrom('amphora')
+      .leftJoin('amphora_health', 'amphora_health.amphora_id', 'amphora.id')
+      .select('amphora.id')
+      .where('amphora.status', '=', 'DELETED')
+      .where('amphora.updated_at', '<', before)
+      .where((eb) => eb.or([eb('amphora_health.amphora_id', 'is', null), eb('amphora_health.last_update', '<', beforeMs)]))
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  async purge(id: string): Promise<void> {
+    await this.#c.ex.deleteFrom('amphora_health').where('amphora_id', '=', id).execute();
+    await this.#c.ex.deleteFrom('listener_statistics').where('amphora_id', '=', id).execute();
+    await this.#c.ex.deleteFrom('amphora').where('id', '=', id).execute();
+  }
+
+  async deleteHealth(id: string): Promise<void> {
+    await this.#c.ex.deleteFrom('amphora_health').where('amphora_id', '=', id).execute();
+  }
+}

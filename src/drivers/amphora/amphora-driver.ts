@@ -1,0 +1,24 @@
+/**
+ * Amphora drivers configure amphorae: upstream's amphora_haproxy_rest_driver speaks the agent API
+ * 1.0 over mutual TLS (issue 3); amphora_noop_driver accepts everything. Calls are idempotent: a
+ * task re-run after a crash repeats them.
+ */
+import type { Amphora } from '../../domain/amphora.js';
+import type { LoadBalancerGraph } from '../../domain/graph.js';
+import type { LoadBalancer } from '../../domain/load-balancer.js';
+import type { AmphoraVipPlug } from '../network/network-driver.js';
+
+export interface AmphoraDriver {
+  /** Waits until the amphora's agent answers; throws DomainError('driver_error', retryable) on timeout. */
+  waitForConnectivity(amphora: Amphora, timeoutMs: number): Promise<void>;
+  /** Last configuration step of a new amphora before it is allocated. */
+  finalize(amphora: Amphora): Promise<void>;
+  /** Configures the VIP on the amphora after the network driver plugged its port. */
+  postVipPlug(amphora: Amphora, loadBalancer: LoadBalancer, plug: AmphoraVipPlug): Promise<void>;
+  /** Renders the load balancer's listeners for this amphora, uploads them and reloads HAProxy. */
+  updateListeners(graph: LoadBalancerGraph, amphora: Amphora): Promise<void>;
+  /** Removes every listener of the load balancer from the amphora (last listener deleted). */
+  deleteListeners(loadBalancer: LoadBalancer, amphora: Amphora): Promise<void>;
+  /** Pushes a freshly rendered agent configuration (`PUT /1.0/config`). */
+  updateAgentConfig(amphora: Amphora): Promise<void>;
+}

@@ -1,0 +1,28 @@
+/** The noop amphora driver, as upstream's amphora_noop_driver: every call succeeds and does nothing. */
+import { noopDelay } from '../noop-delay.js';
+import type { AmphoraDriver } from './amphora-driver.js';
+
+export class NoopAmphoraDriver implements AmphoraDriver {
+  readonly #delay: () => Promise<void>;
+  constructor(options: { delayMs?: number } = {}) {
+    this.#delay = noopDelay(options.delayMs ?? 0);
+  }
+  async waitForConnectivity(): Promise<void> {
+    await this.#delay();
+  }
+  async finalize(): Promise<void> {
+    await this.#delay();
+  }
+  async postVipPlug(): Promise<void> {
+    await this.#delay();
+  }
+  async updateListeners(): Promise<void> {
+    await this.#delay();
+  }
+  async deleteListeners(): Promise<void> {
+    await this.#delay();
+  }
+  async updateAgentConfig(): Promise<void> {
+    await this.#delay();
+  }
+}
