@@ -80,7 +80,7 @@ export async function listRows<T extends keyof Database>(
       .selectAll()
       .where(sql.ref(idColumn), '=', request.marker)
       .executeTakeFirst()) as Record<string, unknown> | undefined;
-    if (!marker) throw Errors.invalidMarker();
+    if (!marker) throw Errors.invalidMarker(request.marker);
     const criteria: Expression<SqlBool>[] = [];
     request.sort.forEach((key, i) => {
       const parts: Expression<SqlBool>[] = [];

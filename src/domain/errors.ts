@@ -37,6 +37,8 @@ export const ERROR_CODES = [
   'not_found',
   // 406
   'not_acceptable',
+  // 415
+  'unsupported_media_type',
   // 409
   'immutable',
   'lb_pending_state',
@@ -128,10 +130,12 @@ export const Errors = {
   invalidSortKey: (key: string) => new DomainError('invalid_sort_key', `Supplied sort key '${key}' is not valid.`),
   invalidSortDirection: (dir: string) =>
     new DomainError('invalid_sort_direction', `Supplied sort direction '${dir}' is not valid.`),
-  invalidMarker: () => new DomainError('invalid_marker', 'Supplied pagination marker is not valid.'),
+  invalidMarker: (marker: string) => new DomainError('invalid_marker', `Supplied pagination marker '${marker}' is not valid.`),
   invalidLimit: (limit: string) => new DomainError('invalid_limit', `Supplied pagination limit '${limit}' is not valid.`),
   invalidFilter: () => new DomainError('invalid_filter', 'One or more arguments are either duplicate or invalid'),
   badRequest: (message: string) => new DomainError('bad_request', message),
+  missingArgument: (name: string) => new DomainError('bad_request', `Missing argument: "${name}"`),
+  unsupportedMediaType: (type: string) => new DomainError('unsupported_media_type', `Unknown mimetype: ${type}`),
   policyForbidden: () => new DomainError('policy_forbidden', 'Policy does not allow this request to be performed.'),
   quotaExceeded: (resource: string) =>
     new DomainError('quota_exceeded', `Quota has been met for resources: ${resource}`),

@@ -1,0 +1,152 @@
+/**
+ * The composition root: the one place that turns configuration into running parts. Read it like a
+ * runbook — each step says what it builds and why it comes in that order.
+ */
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { allowAll, NoauthAuthenticator, type Authenticator, type Authorizer } from '../api/auth.js';
+import { buildApp } from '../api/app.js';
+import type { ApiDeps } from '../api/deps.js';
+import type { Config } from '../config/config.js';
+import type { Drivers } from '../controller/drivers.js';
+import { Worker } from '../controller/worker.js';
+import { connectDatabase, type Db } from '../db/connect.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { Store } from '../db/store.js';
+import { NoopAmphoraDriver } from '../drivers/amphora/noop-amphora-driver.js';
+import { LocalCertManager } from '../drivers/certs/local-cert-manager.js';
+import { NoopComputeDriver } from '../drivers/compute/noop-compute-driver.js';
+import { NoopNetworkDriver } from '../drivers/network/noop-network-driver.js';
+import type { NetworkDriver } from '../drivers/network/network-driver.js';
+import { Housekeeping } from '../housekeeping/housekeeping.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import { AmphoraProviderDriver } from '../providers/amphora-provider.js';
+import { NoopProviderDriver } from '../providers/noop-provider.js';
+import type { ProviderDriver } from '../providers/provider-driver.js';
+
+export const VERSION = '0.1.0';
+
+/** Step 1: the database. Everything else shares this one connection (pool). */
+export async function openStore(config: Config, log: Logger, clock: Clock = systemClock, options: { migrate?: boolean } = {}): Promise<{ db: Db; store: Store }> {
+  const db = connectDatabase(config.database.connection!, { maxPoolSize: config.database.max_pool_size });
+  log.info({ database: db.description, engine: db.engine }, 'database opened');
+  if (options.migrate) {
+    const report = await migrateToLatest(db.kysely as never);
+    if (report.applied.length > 0) log.info({ applied: report.applied }, 'database migrated');
+  }
+  return { db, store: new Store(db, clock) };
+}
+
+/**
+ * Step 2: the drivers named by [controller_worker]. The noop drivers are upstream's test drivers;
+ * netns compute, the local network and the REST amphora driver arrive with real amphorae.
+ */
+export function buildDrivers(config: Config, log: Logger): Drivers {
+  const delayMs = config.noop_drivers.task_delay_ms;
+  const cw = config.controller_worker;
+  const unavailable = (option: string, value: string): never => {
+    throw new Error(`[controller_worker] ${option} = ${value} is not available in this build of Octavius; use the noop driver`);
+  };
+  const compute = cw.compute_driver === 'compute_noop_driver' ? new NoopComputeDriver({ delayMs }) : unavailable('compute_driver', cw.compute_driver);
+  const network: NetworkDriver =
+    cw.network_driver === 'network_noop_driver' ? new NoopNetworkDriver({ delayMs }) : unavailable('network_driver', cw.network_driver);
+  const amphora =
+    cw.amphora_driver === 'amphora_noop_driver' ? new NoopAmphoraDriver({ delayMs }) : unavailable('amphora_driver', cw.amphora_driver);
+  log.debug({ compute: cw.compute_driver, network: cw.network_driver, amphora: cw.amphora_driver }, 'drivers chosen');
+  return { compute, network, amphora };
+}
+
+/**
+ * Step 3: providers. Every enabled provider name that Octavius implements gets a driver; names it
+ * does not implement stay out of the list, as upstream drops providers that fail to load.
+ */
+export function buildProviders(config: Config, log: Logger): Map<string, ProviderDriver> {
+  const providers = new Map<string, ProviderDriver>();
+  for (const name of Object.keys(config.api_settings.enabled_provider_drivers)) {
+    if (name === 'amphora' || name === 'octavia') {
+      providers.set(name, new AmphoraProviderDriver({ name, defaultTopology: config.controller_worker.loadbalancer_topology }));
+    } else if (name === 'noop_driver' || name === 'noop_driver-alt') {
+      providers.set(name, new NoopProviderDriver(name));
+    } else {
+      log.warn({ provider: name }, 'enabled provider driver is not implemented by Octavius; it will not be offered');
+    }
+  }
+  return providers;
+}
+
+/** Step 4: who may do what. Keystone and policies come with the identity work; noauth is upstream's. */
+export function buildAuth(config: Config): { authenticator: Authenticator; authorizer: Authorizer } {
+  const api = config.api_settings;
+  if (api.auth_strategy !== 'noauth') {
+    throw new Error(`[api_settings] auth_strategy = ${api.auth_strategy} is not available yet; use noauth`);
+  }
+  return { authenticator: new NoauthAuthenticator({ defaultProject: api.noauth_default_project }), authorizer: allowAll };
+}
+
+export interface ApiParts {
+  readonly app: FastifyInstance;
+  readonly deps: ApiDeps;
+}
+
+/** Step 5: the API application over the store, the network inventory and the providers. */
+export function buildApi(config: Config, log: Logger, store: Store, drivers: Drivers, jobsEnqueued: () => void, clock: Clock = systemClock): ApiParts {
+  const { authenticator, authorizer } = buildAuth(config);
+  const deps: ApiDeps = {
+    store,
+    clock,
+    log: log.child({ component: 'api' }),
+    authenticator,
+    authorizer,
+    providers: buildProviders(config, log),
+    network: drivers.network,
+    certificates: new LocalCertManager({ storagePath: config.certificates.storage_path ?? join(config.DEFAULT.state_path, 'certificates') }),
+    vips: {
+      allocate: (lb) => drivers.network.allocateVip(lb),
+      deallocate: (lb) => drivers.network.deallocateVip(lb),
+    },
+    config,
+    jobsEnqueued,
+    version: VERSION,
+  };
+  return { app: buildApp(deps).app, deps };
+}
+
+/** Step 6: the worker that runs flows; in `up` it shares the process (and wake-ups) with the API. */
+export function buildWorker(config: Config, log: Logger, store: Store, drivers: Drivers, clock: Clock = systemClock): Worker {
+  const tf = config.task_flow;
+  const hp = config.haproxy_amphora;
+  const cw = config.controller_worker;
+  return new Worker({
+    store,
+    drivers,
+    clock,
+    log: log.child({ component: 'worker' }),
+    maxConcurrent: tf.max_workers,
+    leaseMs: tf.jobboard_expiration_time * 1000,
+    pollMs: tf.job_poll_interval * 1000,
+    flowTimeoutMs: tf.flow_timeout * 1000,
+    taskMaxRetries: tf.task_max_retries,
+    disableRevert: tf.disable_revert,
+    flows: {
+      waits: {
+        activeTimeoutMs: cw.amp_active_retries * cw.amp_active_wait_sec * 1000,
+        connectivityTimeoutMs: hp.connection_max_retries * hp.connection_retry_interval * 1000,
+      },
+      defaultTopology: cw.loadbalancer_topology,
+    },
+  });
+}
+
+/** Step 7: housekeeping (purge of DELETED rows and finished jobs). */
+export function buildHousekeeping(config: Config, log: Logger, store: Store, clock: Clock = systemClock): Housekeeping {
+  const hk = config.house_keeping;
+  return new Housekeeping({
+    store,
+    clock,
+    log: log.child({ component: 'housekeeping' }),
+    cleanupIntervalMs: hk.cleanup_interval * 1000,
+    loadBalancerExpiryMs: hk.load_balancer_expiry_age * 1000,
+    amphoraExpiryMs: hk.amphora_expiry_age * 1000,
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * Starts the services of a subcommand and stops them cleanly on SIGINT/SIGTERM: stop accepting
+ * requests, let running tasks finish (their jobs go back to the queue), close the database.
+ */
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/config.js';
+import type { Worker } from '../controller/worker.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import { buildApi, buildDrivers, buildHousekeeping, buildWorker, openStore } from './compose.js';
+
+export type CommandName = 'up' | 'api' | 'worker' | 'housekeeping' | 'db-upgrade';
+
+interface Stoppable {
+  readonly name: string;
+  stop(): Promise<void>;
+}
+
+export async function runCommand(name: CommandName, configFiles: readonly string[]): Promise<void> {
+  const { config, warnings, ignored } = loadConfig({ files: configFiles });
+  const log = createLogger({ level: config.DEFAULT.log_level ?? (config.DEFAULT.debug ? 'debug' : 'info') });
+  for (const w of warnings) log.warn(w);
+  if (ignored.length > 0) log.debug({ options: ignored }, 'upstream options accepted and not used by Octavius');
+
+  const migrate = name === 'up' || name === 'db-upgrade';
+  const { db, store } = await openStore(config, log, undefined, { migrate });
+  if (name === 'db-upgrade') {
+    await db.close();
+    return;
+  }
+  const stoppables: Stoppable[] = [];
+  const drivers = buildDrivers(config, log);
+
+  // In `up` the API wakes the worker in the same process as soon as a job is committed; a
+  // separate worker process finds jobs by polling ([task_flow] job_poll_interval).
+  let worker: Worker | null = null;
+  if (name === 'up' || name === 'worker') {
+    const w = buildWorker(config, log, store, drivers);
+    w.start();
+    worker = w;
+    stoppables.push({ name: 'worker', stop: () => w.stop() });
+  }
+  if (name === 'up' || name === 'housekeeping') {
+    const hk = buildHousekeeping(config, log, store);
+    hk.start();
+    stoppables.push({ name: 'housekeeping', stop: () => hk.stop() });
+  }
+  if (name === 'up' || name === 'api') {
+    const { app } = buildApi(config, log, store, drivers, () => worker?.notify());
+    await listen(app, config, log);
+    stoppables.unshift({ name: 'api', stop: () => app.close() });
+  }
+  await waitForSignal(log, stoppables, () => db.close());
+}
+
+async function listen(app: import('fastify').FastifyInstance, config: Config, log: Logger): Promise<void> {
+  const { bind_host: host, bind_port: port } = config.api_settings;
+  await app.listen({ host, port });
+  log.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` }, 'API listening');
+}
+
+function waitForSignal(log: Logger, stoppables: readonly Stoppable[], close: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) {
+        log.warn('second signal: exiting now');
+        process.exit(1);
+      }
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      const timer = setTimeout(() => {
+        log.error('shutdown took too long; exiting');
+        process.exit(1);
+      }, 15000);
+      timer.unref();
+      for (const s of stoppables) {
+        try {
+          await s.stop();
+        } catch (err) {
+          log.error({ err, service: s.name }, 'stopping failed');
+        }
+      }
+      await close();
+      log.info('stopped');
+      resolve();
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  });
+}
