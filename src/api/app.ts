@@ -85,13 +85,21 @@ export function buildApp(deps: ApiDeps): { app: FastifyInstance; router: Router 
     }
   });
 
+  // Routing errors use pecan's JSON body: description "" inside /v2, null outside (spec §1.4).
   app.setNotFoundHandler(async (req, reply) => {
-    await reply
-      .code(404)
-      .header('x-openstack-request-id', `req-${newId()}`)
-      .type('application/json')
-      .send(JSON.stringify(webobBody(404, 'The resource could not be found.')));
-    void req;
+    const path = (req.url ?? '/').split('?')[0]!;
+    const allowed = router.allowedMethods(path);
+    void reply.header('x-openstack-request-id', `req-${newId()}`).type('application/json');
+    if (allowed.length > 0 && req.method !== 'HEAD' && req.method !== 'OPTIONS') {
+      await reply.code(405).header('allow', allowed.join(', ')).send(JSON.stringify({ code: 405, title: 'Method Not Allowed', description: '' }));
+      return;
+    }
+    if (req.method === 'OPTIONS' && allowed.length > 0) {
+      await reply.code(200).send();
+      return;
+    }
+    const inside = /^\/v2(\.0)?(\/|$)/.test(path);
+    await reply.code(404).send(JSON.stringify({ code: 404, title: 'Not Found', description: inside ? '' : null }));
   });
 
   // Errors raised before a handler runs: body parsing, body size.
@@ -163,6 +171,30 @@ export function buildApp(deps: ApiDeps): { app: FastifyInstance; router: Router 
   registerAvailabilityZones(router, deps, lbaas);
   registerAvailabilityZoneProfiles(router, deps, lbaas);
   registerAmphorae(router, deps, OCTAVIA_PREFIXES);
+  // DELETE (and PUT) on a collection: upstream's controllers miss their id argument (spec §1.1).
+  const collections: readonly [string, string, string, readonly string[]][] = [
+    ['/loadbalancers', 'id', 'id', lbaas],
+    ['/listeners', 'id', 'id', lbaas],
+    ['/pools', 'id', 'id', lbaas],
+    ['/healthmonitors', 'id', 'id', lbaas],
+    ['/l7policies', 'id', 'id', lbaas],
+    ['/pools/:pool_id/members', 'id', '', lbaas],
+    ['/l7policies/:l7policy_id/rules', 'id', 'id', lbaas],
+    ['/flavors', 'flavor_id', 'id', lbaas],
+    ['/flavorprofiles', 'flavor_profile_id', 'id', lbaas],
+    ['/availabilityzones', 'availability_zone_name', 'name', lbaas],
+    ['/availabilityzoneprofiles', 'availability_zone_profile_id', 'id', lbaas],
+    ['/quotas', 'project_id', 'project_id', lbaas],
+    ['/amphorae', 'id', '', OCTAVIA_PREFIXES],
+  ];
+  for (const [path, deleteArg, putArg, prefixes] of collections) {
+    const missing = (arg: string) => async () => {
+      throw Errors.missingArgument(arg);
+    };
+    router.add({ method: 'DELETE', path, summary: 'Not allowed on a collection', query: 'free', handler: missing(deleteArg) }, { prefixes });
+    if (putArg !== '') router.add({ method: 'PUT', path, summary: 'Not allowed on a collection', query: 'free', handler: missing(putArg) }, { prefixes });
+  }
+
   registerNeutronView(router, deps);
   registerNoauthIdentity(router, deps);
 

@@ -5,6 +5,7 @@
  * /openapi.json.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import FindMyWay from 'find-my-way';
 import { DomainError, Errors, isDomainError } from '../domain/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { newId } from '../lib/ids.js';
@@ -38,6 +39,12 @@ export interface RouteSpec {
   readonly path: string;
   readonly summary: string;
   readonly body?: { readonly type: WsObject; readonly arg: string };
+  /**
+   * Query parameters the route takes. Upstream's list and show calls accept anything (lists turn
+   * it into filters); every other call rejects unknown parameters with 400 `Unknown argument`.
+   * Default: free for GET, none for other methods.
+   */
+  readonly query?: 'free' | readonly string[];
   /** Skip authentication (version document, healthcheck). */
   readonly public?: boolean;
   readonly handler: (req: ApiRequest) => Promise<ApiResult>;
@@ -54,6 +61,7 @@ export class Router {
   readonly #log: Logger;
   readonly #baseUri: string | null;
   readonly #trustProxy: boolean;
+  readonly #methods = FindMyWay({ ignoreTrailingSlash: true });
 
   constructor(app: FastifyInstance, auth: Authenticator, log: Logger, options: { baseUri: string | null; trustProxy: boolean }) {
     this.#app = app;
@@ -68,7 +76,15 @@ export class Router {
     this.routes.push({ spec, paths });
     for (const url of paths) {
       this.#app.route({ method: spec.method, url, handler: (req, reply) => this.#handle(spec, req, reply) });
+      this.#methods.on(spec.method, url, () => undefined, { method: spec.method });
     }
+  }
+
+  /** Methods some route answers on `path` (for 405 and its Allow header). */
+  allowedMethods(path: string): Method[] {
+    const out: Method[] = [];
+    for (const m of ['DELETE', 'GET', 'POST', 'PUT'] as const) if (this.#methods.find(m, path)) out.push(m);
+    return out;
   }
 
   async #handle(spec: RouteSpec, req: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -78,6 +94,11 @@ export class Router {
       const ctx = spec.public
         ? { requestId, projectId: null, userId: null, roles: [], isAdmin: false, systemScope: null }
         : await this.#auth.authenticate(req.headers, requestId);
+      const allowedQuery = spec.query ?? (spec.method === 'GET' ? 'free' : []);
+      if (allowedQuery !== 'free') {
+        const unknown = Object.keys(req.query as object).filter((k) => !allowedQuery.includes(k));
+        if (unknown.length > 0) throw Errors.badRequest(`Unknown argument: "${unknown.join(', ')}"`);
+      }
       let body: Record<string, unknown> = {};
       if (spec.body) {
         if (req.body === undefined) throw Errors.missingArgument(spec.body.arg);

@@ -16,7 +16,10 @@ interface Stoppable {
 }
 
 export async function runCommand(name: CommandName, configFiles: readonly string[]): Promise<void> {
-  const { config, warnings, ignored } = loadConfig({ files: configFiles });
+  // `up` without a configuration file runs on embedded defaults, which include a default project
+  // for noauth requests so that the openstack CLI (which cannot send X-Project-Id) can create objects.
+  const overrides = name === 'up' && configFiles.length === 0 ? [{ group: 'api_settings', name: 'noauth_default_project', value: 'demo' }] : [];
+  const { config, warnings, ignored } = loadConfig({ files: configFiles, overrides });
   const log = createLogger({ level: config.DEFAULT.log_level ?? (config.DEFAULT.debug ? 'debug' : 'info') });
   for (const w of warnings) log.warn(w);
   if (ignored.length > 0) log.debug({ options: ignored }, 'upstream options accepted and not used by Octavius');
@@ -48,6 +51,7 @@ export async function runCommand(name: CommandName, configFiles: readonly string
     const { app } = buildApi(config, log, store, drivers, () => worker?.notify());
     await listen(app, config, log);
     stoppables.unshift({ name: 'api', stop: () => app.close() });
+    if (name === 'up') process.stdout.write(nextSteps(config, db.description));
   }
   await waitForSignal(log, stoppables, () => db.close());
 }
@@ -87,4 +91,32 @@ function waitForSignal(log: Logger, stoppables: readonly Stoppable[], close: () 
     process.once('SIGINT', () => void stop('SIGINT'));
     process.once('SIGTERM', () => void stop('SIGTERM'));
   });
+}
+
+/** What a newcomer can try once `octavius up` is running. */
+function nextSteps(config: Config, database: string): string {
+  const { bind_host: host, bind_port: port, auth_strategy: auth, noauth_default_project: project } = config.api_settings;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const subnet = '8b3c1a4e-7b3b-4a0b-9f8f-0f6d2b8c9d10';
+  return [
+    '',
+    `Octavius is up on ${url}`,
+    `  auth: ${auth}${project ? ` (requests without a project act in project "${project}")` : ''}`,
+    `  drivers: ${config.controller_worker.compute_driver}, ${config.controller_worker.network_driver}, ${config.controller_worker.amphora_driver}`,
+    `  database: ${database}`,
+    '',
+    'Try it:',
+    `  curl -s ${url}/ | head -c 300; echo`,
+    `  curl -s -X POST -H 'Content-Type: application/json' -H 'X-Project-Id: demo' ${url}/v2/lbaas/loadbalancers \\`,
+    `       -d '{"loadbalancer": {"name": "lb1", "vip_subnet_id": "${subnet}"}}'`,
+    `  curl -s -H 'X-Project-Id: demo' ${url}/v2/lbaas/loadbalancers`,
+    '',
+    'With the openstack CLI (python3-openstackclient + python3-octaviaclient):',
+    `  export OS_AUTH_TYPE=none OS_ENDPOINT=${url}`,
+    `  openstack loadbalancer create --name lb1 --vip-subnet-id ${subnet} --wait`,
+    '  openstack loadbalancer list',
+    '',
+    `API description: ${url}/openapi.json     Stop: Ctrl-C`,
+    '',
+  ].join('\n');
 }

@@ -29,3 +29,16 @@ export function stableId(namespace: string, name: string): string {
   const hex = hash.subarray(0, 16).toString('hex');
   return canonicalUuid(hex);
 }
+
+/**
+ * Python's uuid.UUID() parsing: optional `urn:uuid:` prefix and braces, dashes anywhere, 32 hex
+ * digits, any case. Returns the canonical form, or null.
+ */
+export function parseUuid(value: string): string | null {
+  let v = value;
+  if (v.toLowerCase().startsWith('urn:uuid:')) v = v.slice(9);
+  if (v.startsWith('{') && v.endsWith('}')) v = v.slice(1, -1);
+  const hex = v.replace(/-/g, '');
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) return null;
+  return canonicalUuid(hex);
+}

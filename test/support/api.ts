@@ -25,6 +25,8 @@ export interface TestApiOptions {
   readonly config?: ConfigOverrides;
   /** Run a worker in the process (default true). */
   readonly worker?: boolean;
+  /** Use this database (the caller drops it) instead of a fresh one. */
+  readonly database?: TestDatabase;
 }
 
 export interface TestResponse {
@@ -71,7 +73,8 @@ export function testConfig(overrides: ConfigOverrides = {}): Config {
 
 export async function startTestApi(options: TestApiOptions = {}): Promise<TestApi> {
   const engine = options.engine ?? engines()[0] ?? 'sqlite';
-  const database: TestDatabase = await createTestDatabase(engine);
+  const owned = options.database === undefined;
+  const database: TestDatabase = options.database ?? (await createTestDatabase(engine));
   const config = withOverrides(testConfig(options.config), { database: { connection: database.url } });
   const log = silentLogger();
   let db: Db;
@@ -79,7 +82,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   try {
     ({ db, store } = await openStore(config, log, undefined, { migrate: true }));
   } catch (err) {
-    await database.drop();
+    if (owned) await database.drop();
     throw err;
   }
   const drivers = buildDrivers(config, log);
@@ -141,7 +144,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       await worker?.stop();
       await app.close();
       await db.close();
-      await database.drop();
+      if (owned) await database.drop();
     },
   };
   return api;

@@ -107,6 +107,17 @@ export class AmphoraRepository {
     await this.update(id, { status });
   }
 
+  /** Sets `to` only when the amphora is in one of `from`; false when it is not (or does not exist). */
+  async compareAndSetStatus(id: string, from: readonly AmphoraStatus[], to: AmphoraStatus): Promise<boolean> {
+    const result = await this.#c.ex
+      .updateTable('amphora')
+      .set({ status: to, updated_at: timestamp(this.#c.clock.now()) })
+      .where('id', '=', id)
+      .where('status', 'in', [...from])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   /** DELETED amphorae last updated before `before` whose health record is gone or as old. */
   async deletedBefore(before: string, beforeMs: number, limit = 100): Promise<string[]> {
     const rows = await this.#c.ex

@@ -26,6 +26,13 @@ export const QUOTA_LIST: ListTable<'quotas'> = {
     member: 'integer',
     l7policy: 'integer',
     l7rule: 'integer',
+    in_use_load_balancer: 'integer',
+    in_use_listener: 'integer',
+    in_use_pool: 'integer',
+    in_use_health_monitor: 'integer',
+    in_use_member: 'integer',
+    in_use_l7policy: 'integer',
+    in_use_l7rule: 'integer',
   },
 };
 

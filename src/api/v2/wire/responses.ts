@@ -11,6 +11,7 @@ import type { Listener } from '../../../domain/listener.js';
 import type { LoadBalancer } from '../../../domain/load-balancer.js';
 import type { Member } from '../../../domain/member.js';
 import type { Pool } from '../../../domain/pool.js';
+import type { QuotaLimits } from '../../../domain/quota.js';
 
 export type Json = Record<string, unknown>;
 
@@ -326,4 +327,25 @@ export function availabilityZoneJson(a: AvailabilityZone): Json {
 
 export function availabilityZoneProfileJson(a: AvailabilityZoneProfile): Json {
   return { id: a.id, name: a.name, provider_name: a.providerName, availability_zone_data: a.availabilityZoneData };
+}
+
+/**
+ * A project's quota: both spellings of load balancer and health monitor (the underscored ones are
+ * the deprecated misspellings upstream still emits) and `tenant_id`. Limits are passed as they
+ * should appear: raw (null = default) in lists, effective in single-object answers.
+ */
+export function quotaJson(projectId: string, limits: QuotaLimits): Json {
+  return {
+    project_id: projectId,
+    loadbalancer: limits.loadBalancer,
+    load_balancer: limits.loadBalancer,
+    listener: limits.listener,
+    member: limits.member,
+    pool: limits.pool,
+    healthmonitor: limits.healthMonitor,
+    health_monitor: limits.healthMonitor,
+    l7policy: limits.l7policy,
+    l7rule: limits.l7rule,
+    tenant_id: projectId,
+  };
 }

@@ -12,7 +12,7 @@
  * "set to null" as upstream does.
  */
 import { DomainError, pyRepr, pyStr } from '../../../domain/errors.js';
-import { isUuid } from '../../../lib/ids.js';
+import { parseUuid } from '../../../lib/ids.js';
 import { isIpAddress, normaliseCidr } from '../../../lib/ip.js';
 
 export type WsType =
@@ -86,8 +86,8 @@ export const attr = (type: WsType, options: Omit<WsAttribute, 'type'> = {}): WsA
 class ConversionError extends Error {}
 
 /** A validation failure of one attribute: "Invalid input for field/attribute <name>. Value: '<v>'. <msg>". */
-export function invalidInput(name: string, value: unknown, message: string): DomainError {
-  return new DomainError('invalid_input', `Invalid input for field/attribute ${name}. Value: '${pyStr(value)}'. ${message}`);
+export function invalidInput(name: string, value: unknown, message: string, shown: string = pyStr(value)): DomainError {
+  return new DomainError('invalid_input', `Invalid input for field/attribute ${name}. Value: '${shown}'. ${message}`);
 }
 
 class UnknownAttributeError extends Error {
@@ -145,7 +145,8 @@ function convertObject(type: WsObject, value: unknown): unknown {
         if (err instanceof UnknownAttributeError) err.addFieldname(name);
         throw err;
       }
-      out[name] = validate(name, a.type, converted);
+      // tenant_id is upstream's alias: validated under the name project_id, and it wins.
+      out[name] = validate(type.tenantAlias && name === 'tenant_id' ? 'project_id' : name, a.type, converted);
     } else if (a.mandatory) {
       throw invalidInput(name, null, 'Mandatory field missing.');
     } else if (a.default !== undefined) {
@@ -153,7 +154,7 @@ function convertObject(type: WsObject, value: unknown): unknown {
     }
   }
   if (type.tenantAlias && 'tenant_id' in out) {
-    if (!('project_id' in out) || out['project_id'] === undefined) out['project_id'] = out['tenant_id'];
+    out['project_id'] = out['tenant_id'];
     delete out['tenant_id'];
   }
   return out;
@@ -230,7 +231,7 @@ function validate(name: string, type: WsType, value: unknown): unknown {
   switch (type.kind) {
     case 'string':
       if (typeof value !== 'string') fail('Value should be string');
-      if (type.minLength !== undefined && (value as string).length < type.minLength) {
+      if (type.minLength !== undefined && [...(value as string)].length < type.minLength) {
         fail(`Value should have a minimum character requirement of ${type.minLength}`);
       }
       if (type.maxLength !== undefined && [...(value as string)].length > type.maxLength) {
@@ -248,12 +249,19 @@ function validate(name: string, type: WsType, value: unknown): unknown {
       return value;
     case 'enum':
       if (!type.values.includes(value as string | number)) {
-        fail(`Value should be one of: ${type.values.map((v) => (type.base === 'float' ? pyFloat(v as number) : String(v))).join(', ')}`);
+        const allowed = `Value should be one of: ${type.values.map((v) => (type.base === 'float' ? pyFloat(v as number) : String(v))).join(', ')}`;
+        // Python shows the converted float (2 → 2.0); JSON numbers lose that distinction here.
+        if (type.base === 'float') throw invalidInput(name, value, allowed, pyFloat(value as number));
+        fail(allowed);
       }
       return value;
-    case 'uuid':
-      if (typeof value !== 'string' || !isUuid(value)) fail('Value should be UUID format');
-      return value;
+    case 'uuid': {
+      // uuid.UUID() accepts upper case, braces, a urn:uuid: prefix and dashes anywhere, and the
+      // value is stored in its canonical form.
+      const canonical = typeof value === 'string' ? parseUuid(value) : null;
+      if (canonical === null) fail('Value should be UUID format');
+      return canonical;
+    }
     case 'ip':
       if (typeof value !== 'string' || !isIpAddress(value)) fail('Value should be IPv4 or IPv6 format');
       return value;
@@ -263,7 +271,8 @@ function validate(name: string, type: WsType, value: unknown): unknown {
       return cidr;
     }
     case 'url':
-      if (typeof value !== 'string' || !isValidUrl(value, type.requireScheme)) fail('Value must be a valid URL string');
+      if (typeof value !== 'string') fail(`expected string or bytes-like object, got '${pyTypeName(value)}'`);
+      if (!isValidUrl(value as string, type.requireScheme)) fail('Value must be a valid URL string');
       return value;
     case 'urlPath':
       if (typeof value !== 'string' || !isValidUrlPath(value)) fail('Value must be a valid URL Path string');
