@@ -20,7 +20,7 @@ export const AMPHORA_FLAVOR_SCHEMA: MetadataSchema = {
     type: 'string',
     description:
       'The load balancer topology. One of: SINGLE - One amphora per load balancer. ACTIVE_STANDBY - Two amphora per load balancer.',
-    enum: ['SINGLE', 'ACTIVE_STANDBY'],
+    enum: ['ACTIVE_STANDBY', 'SINGLE'],
   },
   compute_flavor: { type: 'string', description: 'The compute driver flavor ID.' },
   amp_image_tag: { type: 'string', description: 'The amphora image tag.' },

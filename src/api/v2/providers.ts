@@ -36,7 +36,8 @@ export async function resolveProvider(
     const flavor = await store.flavors.get(flavorId);
     const profile = flavor ? await store.flavors.getProfile(flavor.flavorProfileId) : null;
     if (!flavor || !profile) throw Errors.validation('Invalid flavor_id.');
-    flavorProvider = profile.providerName;
+    // An empty provider name in a profile means the amphora provider (upstream's default).
+    flavorProvider = profile.providerName || 'amphora';
     flavorMetadata = JSON.parse(profile.flavorData) as Record<string, unknown>;
   }
   let name: string | null | undefined;
