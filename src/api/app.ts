@@ -36,7 +36,7 @@ export const OCTAVIA_PREFIXES = ['/v2/octavia', '/v2.0/octavia'] as const;
 
 const JSON_TYPES = ['application/json', 'text/javascript', 'application/javascript'];
 
-/** True when an Accept header can be satisfied with JSON (missing, empty, */*, or unparseable counts as yes). */
+/** True when an Accept header can be satisfied with JSON (missing, empty, any type, or unparseable counts as yes). */
 export function acceptsJson(accept: string | undefined): boolean {
   if (!accept || accept.trim() === '') return true;
   const offers = accept
@@ -117,7 +117,7 @@ export function buildApp(deps: ApiDeps): { app: FastifyInstance; router: Router 
       return;
     } else if ((err as { statusCode?: number }).statusCode && (err as { statusCode: number }).statusCode < 500) {
       status = (err as { statusCode: number }).statusCode;
-      message = err.message;
+      message = (err as Error).message;
     } else {
       deps.log.error({ err }, 'unhandled error');
     }

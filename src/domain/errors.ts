@@ -106,6 +106,8 @@ export const Errors = {
   vipValidation: (objects: string) =>
     new DomainError('vip_validation', `Validation failure: VIP must contain one of: ${objects}.`),
   l7rule: (error: string) => new DomainError('l7rule_validation', `Error parsing L7Rule: Invalid L7 Rule: ${error}`),
+  /** L7 rule errors other than InvalidL7Rule: `Invalid characters in <what>`, `Unable to parse regular expression: <e>`. */
+  l7ruleParse: (error: string) => new DomainError('l7rule_validation', `Error parsing L7Rule: ${error}`),
   l7policyAction: (action: string) =>
     new DomainError('l7policy_invalid_action', `Invalid L7 Policy action specified: ${action}`),
   l7policyArgs: (msg: string) => new DomainError('l7policy_invalid_args', `Invalid L7 Policy arguments: ${msg}`),

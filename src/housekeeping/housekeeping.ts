@@ -30,7 +30,11 @@ export class Housekeeping {
   start(): void {
     if (this.#timer) return;
     this.#timer = setInterval(() => {
-      if (!this.#running) this.#running = this.cleanup().finally(() => (this.#running = null));
+      if (!this.#running) {
+        this.#running = this.cleanup()
+          .then(() => undefined)
+          .finally(() => (this.#running = null));
+      }
     }, this.#o.cleanupIntervalMs);
     this.#timer.unref();
   }

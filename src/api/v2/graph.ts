@@ -108,7 +108,7 @@ export async function graphResponse(store: Store, g: CreatedGraph): Promise<{ li
         l7policies: policies
           .filter((p) => p.listenerId === l.id)
           .sort((a, b) => a.position - b.position)
-          .map((p) => l7policyJson(p, rules.filter((r) => r.l7policyId === p.id).map(l7ruleJson))),
+          .map((p) => l7policyJson(p, order(rules, g.l7rules.map((r) => r.id)).filter((r) => r.l7policyId === p.id).map(l7ruleJson))),
       }),
     ),
     pools: order(pools, g.pools.map((p) => p.id)).map((p) => {
@@ -116,7 +116,7 @@ export async function graphResponse(store: Store, g: CreatedGraph): Promise<{ li
       return poolJson(p, {
         full: true,
         listeners: listenerIdsOfPool(p.id, graphView),
-        members: members.filter((m) => m.poolId === p.id).map(memberJson),
+        members: order(members, g.members.map((m) => m.id)).filter((m) => m.poolId === p.id).map(memberJson),
         healthMonitor: hm ? healthMonitorJson(hm, { full: true }) : null,
       });
     }),

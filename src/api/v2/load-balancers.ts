@@ -176,6 +176,7 @@ export function registerLoadBalancers(r: Router, deps: ApiDeps, prefixes: readon
       method: 'DELETE',
       path: '/loadbalancers/:id',
       summary: 'Delete a load balancer (cascade=true deletes everything under it)',
+      query: ['cascade'],
       handler: async (req) => {
         const id = req.params['id']!;
         const cascadeParam = req.query['cascade'];
