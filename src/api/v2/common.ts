@@ -6,7 +6,7 @@
 import { Errors } from '../../domain/errors.js';
 import type { LoadBalancer } from '../../domain/load-balancer.js';
 import type { ProvisioningStatus } from '../../domain/status.js';
-import type { ListFilter } from '../../db/list-query.js';
+import type { ListFilter, ListRequest } from '../../db/list-query.js';
 import type { Store } from '../../db/store.js';
 import { timestamp } from '../../lib/clock.js';
 import { authorize, policy, type PolicyAction } from '../auth.js';
@@ -41,6 +41,17 @@ export function listScope(deps: ApiDeps, req: ApiRequest, type: string, projectI
   if (!project) throw Errors.policyForbidden();
   authorize(deps.authorizer, ctx, policy(type, 'get_all'), { projectId: project });
   return project;
+}
+
+/**
+ * A list request scoped as upstream scopes lists: the query's filters plus, for callers who may not
+ * see every project, their project.
+ */
+export function scopedListRequest(deps: ApiDeps, req: ApiRequest, type: string, parsed: ParsedList): ListRequest {
+  const project = listScope(deps, req, type, parsed.projectIdFilter);
+  return project && !parsed.projectIdFilter
+    ? { ...parsed.request, filters: [...parsed.request.filters, { column: 'project_id', values: [project] }] }
+    : parsed.request;
 }
 
 export function check(deps: ApiDeps, req: ApiRequest, action: PolicyAction, projectId: string | null): void {

@@ -18,8 +18,7 @@ import {
   has,
   inTransaction,
   listResponse,
-  listScope,
-  now,
+  scopedListRequest, now,
   oneResponse,
   parseList,
   rootObject,
@@ -176,11 +175,7 @@ export function registerHealthMonitors(r: Router, deps: ApiDeps, prefixes: reado
       summary: 'List health monitors',
       handler: async (req) => {
         const parsed = parseList(deps, req, HEALTH_MONITOR_ATTRIBUTES);
-        const project = listScope(deps, req, TYPE, parsed.projectIdFilter);
-        const request =
-          project && !parsed.projectIdFilter
-            ? { ...parsed.request, filters: [...parsed.request.filters, { column: 'project_id', values: [project] }] }
-            : parsed.request;
+        const request = scopedListRequest(deps, req, TYPE, parsed);
         const hms = await deps.store.healthMonitors.list(request);
         const items = hms.map((h) => healthMonitorJson(h));
         return { status: 200, body: listResponse(deps, req, parsed, 'healthmonitors', 'healthmonitors_links', items) };

@@ -20,8 +20,7 @@ import {
   has,
   inTransaction,
   listResponse,
-  listScope,
-  lockLoadBalancerForChild,
+  scopedListRequest, lockLoadBalancerForChild,
   now,
   oneResponse,
   parseList,
@@ -262,10 +261,7 @@ export function registerL7Policies(r: Router, deps: ApiDeps, prefixes: readonly 
       summary: 'List L7 policies',
       handler: async (req) => {
         const parsed = parseList(deps, req, L7POLICY_ATTRIBUTES);
-        const project = listScope(deps, req, TYPE, parsed.projectIdFilter);
-        const request = project && !parsed.projectIdFilter
-          ? { ...parsed.request, filters: [...parsed.request.filters, { column: 'project_id', values: [project] }] }
-          : parsed.request;
+        const request = scopedListRequest(deps, req, TYPE, parsed);
         const policies = await deps.store.l7policies.list(request);
         return { status: 200, body: listResponse(deps, req, parsed, 'l7policies', 'l7policies_links', await render(deps.store, policies)) };
       },

@@ -20,7 +20,7 @@ import { policy as rbac } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import type { ApiRequest, Router } from '../router.js';
 import type { BuildContext, BuiltListener } from './builders.js';
-import { check, has, inTransaction, listResponse, listScope, lockLoadBalancerForChild, now, oneResponse, parseList, rootObject, tagList, type Json } from './common.js';
+import { check, has, inTransaction, listResponse, scopedListRequest, lockLoadBalancerForChild, now, oneResponse, parseList, rootObject, tagList, type Json } from './common.js';
 import { buildL7Policy, checkListenerPoolProtocol } from './l7policies.js';
 import type { ListAttributes } from './list-params.js';
 import { getDriver } from './providers.js';
@@ -302,10 +302,7 @@ export function registerListeners(r: Router, deps: ApiDeps, prefixes: readonly s
       summary: 'List listeners',
       handler: async (req) => {
         const parsed = parseList(deps, req, LISTENER_ATTRIBUTES);
-        const project = listScope(deps, req, TYPE, parsed.projectIdFilter);
-        const request = project && !parsed.projectIdFilter
-          ? { ...parsed.request, filters: [...parsed.request.filters, { column: 'project_id', values: [project] }] }
-          : parsed.request;
+        const request = scopedListRequest(deps, req, TYPE, parsed);
         const listeners = await deps.store.listeners.list(request);
         return { status: 200, body: listResponse(deps, req, parsed, 'listeners', 'listeners_links', await render(deps.store, listeners)) };
       },

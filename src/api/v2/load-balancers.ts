@@ -19,8 +19,7 @@ import {
   has,
   inTransaction,
   listResponse,
-  listScope,
-  lockLoadBalancer,
+  scopedListRequest, lockLoadBalancer,
   now,
   oneResponse,
   parseList,
@@ -81,10 +80,7 @@ export function registerLoadBalancers(r: Router, deps: ApiDeps, prefixes: readon
       summary: 'List load balancers',
       handler: async (req) => {
         const parsed = parseList(deps, req, LOAD_BALANCER_ATTRIBUTES);
-        const project = listScope(deps, req, TYPE, parsed.projectIdFilter);
-        const request = project && !parsed.projectIdFilter
-          ? { ...parsed.request, filters: [...parsed.request.filters, { column: 'project_id', values: [project] }] }
-          : parsed.request;
+        const request = scopedListRequest(deps, req, TYPE, parsed);
         const lbs = await deps.store.loadBalancers.list(request);
         return { status: 200, body: listResponse(deps, req, parsed, 'loadbalancers', 'loadbalancers_links', await render(deps.store, lbs)) };
       },

@@ -20,8 +20,7 @@ import {
   has,
   inTransaction,
   listResponse,
-  listScope,
-  lockLoadBalancerForChild,
+  scopedListRequest, lockLoadBalancerForChild,
   now,
   oneResponse,
   parseList,
@@ -163,11 +162,7 @@ export function registerPools(r: Router, deps: ApiDeps, prefixes: readonly strin
       summary: 'List pools',
       handler: async (req) => {
         const parsed = parseList(deps, req, POOL_ATTRIBUTES);
-        const project = listScope(deps, req, TYPE, parsed.projectIdFilter);
-        const request =
-          project && !parsed.projectIdFilter
-            ? { ...parsed.request, filters: [...parsed.request.filters, { column: 'project_id', values: [project] }] }
-            : parsed.request;
+        const request = scopedListRequest(deps, req, TYPE, parsed);
         const pools = await deps.store.pools.list(request);
         return { status: 200, body: listResponse(deps, req, parsed, 'pools', 'pools_links', await renderPools(deps.store, pools)) };
       },

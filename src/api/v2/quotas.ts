@@ -8,7 +8,7 @@ import { QUOTA_RESOURCES, type QuotaLimits, type QuotaResource } from '../../dom
 import { policy } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import type { Router } from '../router.js';
-import { check, has, inTransaction, listScope, listSettings, rootObject, type Json } from './common.js';
+import { check, has, inTransaction, scopedListRequest, listSettings, rootObject, type Json } from './common.js';
 import { pageLinks, parseListQuery, type ListAttributes } from './list-params.js';
 import { BODIES } from './wire/requests.js';
 import { quotaJson } from './wire/responses.js';
@@ -91,10 +91,7 @@ export function registerQuotas(r: Router, deps: ApiDeps, prefixes: readonly stri
         // Rows are keyed by project: sorted and paged by project id (upstream has no order and
         // links with `marker=None`). `fields` is not supported here, as upstream.
         const parsed = parseListQuery(req.query, QUOTA_ATTRIBUTES, listSettings(deps), { defaultSort: ['project_id'] });
-        const project = listScope(deps, req, TYPE, parsed.projectIdFilter);
-        const request = project && !parsed.projectIdFilter
-          ? { ...parsed.request, filters: [...parsed.request.filters, { column: 'project_id', values: [project] }] }
-          : parsed.request;
+        const request = scopedListRequest(deps, req, TYPE, parsed);
         const rows = await deps.store.quotas.list(request);
         return {
           status: 200,
