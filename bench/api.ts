@@ -13,7 +13,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { cpuMs, freePort, percentile, rssMiB, startOctavius, writeResult } from './lib.js';
+import { cpuMs, dbUpgrade, freePort, percentile, rssMiB, startOctavius, writeResult } from './lib.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number) => {
@@ -114,6 +114,7 @@ async function apiCost(): Promise<{ results: Measured[]; rssMiB: number }> {
   // The API alone: nothing moves objects out of PENDING_*, which does not matter for its cost.
   // A worker in another process marks them ACTIVE so that child objects can be added.
   const file = config(dir, port);
+  await dbUpgrade(file);
   const api = await startOctavius('api', file, url);
   const worker = await startOctavius('worker', file);
   const pool = new Pool(url, { connections: CONNECTIONS, pipelining: 1 });

@@ -17,6 +17,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Runs `octavius db upgrade` with a config file. */
+export async function dbUpgrade(configFile: string): Promise<void> {
+  const child = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'db', 'upgrade', '--config-file', configFile], { cwd: root, stdio: 'inherit' });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`octavius db upgrade exited ${code}`);
+}
+
 /** Starts `octavius <command>` from the build (dist/) with a config file; resolves when it listens. */
 export async function startOctavius(command: string, configFile: string, url?: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [join(root, 'dist/cli/main.js'), command, '--config-file', configFile], {

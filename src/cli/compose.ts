@@ -11,7 +11,8 @@ import type { Config } from '../config/config.js';
 import type { Drivers } from '../controller/drivers.js';
 import { Worker } from '../controller/worker.js';
 import { connectDatabase, type Db } from '../db/connect.js';
-import { migrateToLatest } from '../db/migrate.js';
+import { migrateToLatest, pendingMigrations } from '../db/migrate.js';
+import { ConfigError } from '../config/load.js';
 import { Store } from '../db/store.js';
 import { NoopAmphoraDriver } from '../drivers/amphora/noop-amphora-driver.js';
 import { LocalCertManager } from '../drivers/certs/local-cert-manager.js';
@@ -34,6 +35,14 @@ export async function openStore(config: Config, log: Logger, clock: Clock = syst
   if (options.migrate) {
     const report = await migrateToLatest(db.kysely as never);
     if (report.applied.length > 0) log.info({ applied: report.applied }, 'database migrated');
+  } else {
+    // Services other than `up` do not change the schema (as upstream's octavia-db-manage); they
+    // refuse to start on a database that is not current rather than fail on every request.
+    const pending = await pendingMigrations(db.kysely as never);
+    if (pending.length > 0) {
+      await db.close();
+      throw new ConfigError([`[database] connection ${db.description}: schema is not current (pending: ${pending.join(', ')}); run \`octavius db upgrade\``]);
+    }
   }
   return { db, store: new Store(db, clock) };
 }

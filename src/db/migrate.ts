@@ -12,6 +12,12 @@ export interface MigrationReport {
   readonly applied: readonly string[];
 }
 
+/** Names of migrations not applied yet (all of them on an empty database). */
+export async function pendingMigrations(db: Kysely<unknown>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider, migrationTableName: 'octavius_migration', migrationLockTableName: 'octavius_migration_lock' });
+  return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
 export async function migrateToLatest(db: Kysely<unknown>): Promise<MigrationReport> {
   const migrator = new Migrator({ db, provider, migrationTableName: 'octavius_migration', migrationLockTableName: 'octavius_migration_lock' });
   const { error, results } = await migrator.migrateToLatest();

@@ -403,9 +403,7 @@ async function createLoadBalancer(deps: ApiDeps, req: ApiRequest) {
     await deps.vips.deallocate(lb).catch((e: unknown) => deps.log.error({ err: e, lb: lb.id }, 'releasing the VIP of a failed create failed'));
     throw err;
   }
-  const stored = (await store.loadBalancers.get(lb.id))!;
-  const children = (listeners.length > 0 || pools.length > 0)
-    ? await graphResponse(deps.store, graph)
-    : { listeners: [], pools: [] };
-  return { status: 201, body: { loadbalancer: loadBalancerJson(stored, children) } };
+  // The row is exactly what was inserted; only a graph needs its children read back.
+  const children = listeners.length > 0 || pools.length > 0 ? await graphResponse(deps.store, graph) : { listeners: [], pools: [] };
+  return { status: 201, body: { loadbalancer: loadBalancerJson(lb, children) } };
 }

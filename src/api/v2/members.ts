@@ -261,12 +261,14 @@ export function registerMembers(r: Router, deps: ApiDeps, prefixes: readonly str
       query: ['additive_only'],
       handler: async (req) => {
         // Upstream answers 500 for a body without a members list; the list itself may be empty.
-        const wanted = rootObject(req.body, 'members', 'members') as unknown as Json[];
+        const wanted = rootObject(req.body, 'members', 'members') as unknown as (Json | null)[];
+        // A null entry: upstream crashes on its attributes (500); refused like a missing root object.
+        if (wanted.includes(null)) throw Errors.validation('No member object supplied.');
         const raw = req.query['additive_only'];
         const additiveOnly = boolFromString((Array.isArray(raw) ? raw[raw.length - 1] : raw) ?? 'false');
         await getPool(deps.store, req.params['pool_id']!);
         try {
-          await inTransaction(deps, (tx) => batchUpdate(deps, req, tx, wanted, additiveOnly));
+          await inTransaction(deps, (tx) => batchUpdate(deps, req, tx, wanted as Json[], additiveOnly));
         } catch (err) {
           if (!(err instanceof NothingToDo)) throw err;
         }

@@ -37,7 +37,7 @@ export class EntityRepository<T extends { readonly id: string; readonly tags: re
 
   async insert(entity: T): Promise<void> {
     await this.q.insertInto(this.table).values(this.m.toRow(entity)).execute();
-    if (entity.tags.length > 0) await this.c.tags.set(entity.id, entity.tags);
+    await this.c.tags.add(entity.id, entity.tags);
   }
 
   /** Writes every column and replaces the tags. */

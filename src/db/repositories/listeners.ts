@@ -48,7 +48,7 @@ export class ListenerRepository {
 
   async insert(listener: Listener): Promise<void> {
     await this.#c.ex.insertInto('listener').values(listenerToRow(listener)).execute();
-    await this.#writeChildren(listener);
+    await this.#writeChildren(listener, true);
   }
 
   async save(listener: Listener): Promise<void> {
@@ -60,7 +60,7 @@ export class ListenerRepository {
     await this.#writeChildren(listener);
   }
 
-  async #writeChildren(l: Listener): Promise<void> {
+  async #writeChildren(l: Listener, fresh = false): Promise<void> {
     const ex = this.#c.ex;
     const sni = [...new Set(l.sniContainerRefs)];
     if (sni.length > 0) {
@@ -76,7 +76,8 @@ export class ListenerRepository {
         .values(cidrs.map((cidr) => ({ listener_id: l.id, cidr })))
         .execute();
     }
-    await this.#c.tags.set(l.id, l.tags);
+    if (fresh) await this.#c.tags.add(l.id, l.tags);
+    else await this.#c.tags.set(l.id, l.tags);
   }
 
   async get(id: string): Promise<Listener | null> {

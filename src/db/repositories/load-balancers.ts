@@ -48,7 +48,7 @@ export class LoadBalancerRepository {
   async insert(lb: LoadBalancer): Promise<void> {
     const ex = this.#c.ex;
     await ex.insertInto('load_balancer').values(loadBalancerToRow(lb)).execute();
-    await this.#writeChildren(lb);
+    await this.#writeChildren(lb, true);
   }
 
   /** Writes every column and replaces security groups, additional VIPs and tags. */
@@ -61,7 +61,7 @@ export class LoadBalancerRepository {
     await this.#writeChildren(lb);
   }
 
-  async #writeChildren(lb: LoadBalancer): Promise<void> {
+  async #writeChildren(lb: LoadBalancer, fresh = false): Promise<void> {
     const ex = this.#c.ex;
     if (lb.vip.sgIds.length > 0) {
       await ex
@@ -83,7 +83,8 @@ export class LoadBalancerRepository {
         )
         .execute();
     }
-    await this.#c.tags.set(lb.id, lb.tags);
+    if (fresh) await this.#c.tags.add(lb.id, lb.tags);
+    else await this.#c.tags.set(lb.id, lb.tags);
   }
 
   async get(id: string): Promise<LoadBalancer | null> {

@@ -31,6 +31,12 @@ export class TagRepository {
     return (await this.forIds([id])).get(id) ?? [];
   }
 
+  /** Adds tags to an object that has none yet (a new row). */
+  async add(id: string, tags: readonly string[]): Promise<void> {
+    const unique = [...new Set(tags)];
+    if (unique.length > 0) await this.#ex.insertInto('tag').values(unique.map((tag) => ({ resource_id: id, tag }))).execute();
+  }
+
   /** Replaces the whole tag list (PUT semantics). */
   async set(id: string, tags: readonly string[]): Promise<void> {
     await this.#ex.deleteFrom('tag').where('resource_id', '=', id).execute();

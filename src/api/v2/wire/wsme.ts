@@ -133,11 +133,12 @@ function convertObject(type: WsObject, value: unknown): unknown {
     throw new ConversionError(`Value not a valid dict: ${pyStr(value)}`);
   }
   const input = value as Record<string, unknown>;
-  const unknown = Object.keys(input).filter((k) => !(k in type.attributes));
+  // Own properties only: `constructor`, `toString`… are not attributes of any body type.
+  const unknown = Object.keys(input).filter((k) => !Object.hasOwn(type.attributes, k));
   if (unknown.length > 0) throw new UnknownAttributeError(unknown);
   const out: Record<string, unknown> = {};
   for (const [name, a] of Object.entries(type.attributes)) {
-    if (name in input) {
+    if (Object.hasOwn(input, name)) {
       let converted: unknown;
       try {
         converted = convert(a.type, input[name]);
