@@ -54,7 +54,10 @@ export function buildApp(deps: ApiDeps): { app: FastifyInstance; router: Router 
     logger: false,
     bodyLimit: deps.config.oslo_middleware.max_request_body_size,
     // `/loadbalancers.json` is the same resource as `/loadbalancers` (pecan tolerates the suffix).
-    rewriteUrl: (req) => (req.url ?? '/').replace(/\.json(?=$|\?)/, ''),
+    rewriteUrl: (req) => {
+      const url = req.url ?? '/';
+      return url.startsWith('/v2') ? url.replace(/\.json(?=$|\?)/, '') : url;
+    },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
     return503OnClosing: true,
     forceCloseConnections: true,

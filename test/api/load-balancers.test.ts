@@ -201,6 +201,30 @@ for (const engine of engines()) {
       assert.equal((await api.store.amphorae.get(before.id))?.status, 'DELETED');
     });
 
+    test('bodies over [oslo_middleware] max_request_body_size are refused with 413, nothing written', async () => {
+      const before = (await api.store.jobs.countByState()).queued;
+      const huge = await api.request('POST', LBS, {
+        project: 'p-big',
+        body: { loadbalancer: { vip_subnet_id: SUBNET, description: 'x'.repeat(200_000) } },
+      });
+      assert.equal(huge.status, 413);
+      assert.deepEqual(huge.body, { code: 413, title: 'Request Entity Too Large', description: 'Request is too large.' });
+      assert.equal((await api.request('GET', `${LBS}?project_id=p-big`)).body.loadbalancers.length, 0);
+      assert.equal((await api.store.jobs.countByState()).queued, before);
+    });
+
+    test('/openapi.json describes every route with the request schemas that validate bodies', async () => {
+      const doc = await api.request('GET', '/openapi.json');
+      assert.equal(doc.status, 200);
+      assert.equal(doc.body.openapi, '3.0.3');
+      assert.ok(doc.body.paths['/v2/lbaas/loadbalancers'].post.requestBody);
+      assert.ok(doc.body.paths['/v2.0/lbaas/pools/{pool_id}/members'].put);
+      assert.ok(doc.body.paths['/v2/octavia/amphorae/{id}/failover'].put);
+      const listener = doc.body.components.schemas.ListenerRootPOST.properties.listener;
+      assert.deepEqual(listener.required, ['protocol', 'protocol_port', 'loadbalancer_id']);
+      assert.equal(listener.properties.protocol_port.maximum, 65535);
+    });
+
     test('version document and roots', async () => {
       const root = await api.request('GET', '/');
       assert.equal(root.status, 200);
