@@ -94,6 +94,12 @@ export class Router {
       const ctx = spec.public
         ? { requestId, projectId: null, userId: null, roles: [], isAdmin: false, systemScope: null }
         : await this.#auth.authenticate(req.headers, requestId);
+      // NUL cannot be stored by PostgreSQL and is never part of an id, a name or a filter.
+      const hasNul = (v: unknown): boolean =>
+        typeof v === 'string' ? v.includes('\u0000') : Array.isArray(v) ? v.some(hasNul) : false;
+      if (Object.values(req.params as object).some(hasNul) || Object.entries(req.query as object).some(([k, v]) => hasNul(k) || hasNul(v))) {
+        throw Errors.badRequest('Invalid input: NUL characters are not allowed in paths and query parameters');
+      }
       const allowedQuery = spec.query ?? (spec.method === 'GET' ? 'free' : []);
       if (allowedQuery !== 'free') {
         const unknown = Object.keys(req.query as object).filter((k) => !allowedQuery.includes(k));

@@ -83,7 +83,7 @@ function crossCheck(config: Config): string[] {
   if (limit !== 'infinite' && !/^-?\d+$/.test(limit)) {
     problems.push(`[api_settings] pagination_max_limit = ${JSON.stringify(api.pagination_max_limit)}: must be an integer or "infinite"`);
   }
-  if (!(api.default_provider_driver in api.enabled_provider_drivers)) {
+  if (!Object.hasOwn(api.enabled_provider_drivers, api.default_provider_driver)) {
     problems.push(
       `[api_settings] default_provider_driver = ${api.default_provider_driver}: not among enabled_provider_drivers (${Object.keys(api.enabled_provider_drivers).join(', ')})`,
     );

@@ -25,7 +25,7 @@ function jsType(value: unknown): string {
 
 /** Throws DomainError('provider_unsupported_option') for the first violation. */
 export function validateMetadata(provider: string, schema: MetadataSchema, metadata: Record<string, unknown>): void {
-  const unknown = Object.keys(metadata).filter((k) => !(k in schema));
+  const unknown = Object.keys(metadata).filter((k) => !Object.hasOwn(schema, k));
   if (unknown.length > 0) {
     const names = unknown.map((k) => pyRepr(k)).join(', ');
     throw Errors.providerUnsupportedOption(
@@ -34,7 +34,7 @@ export function validateMetadata(provider: string, schema: MetadataSchema, metad
     );
   }
   for (const [key, prop] of Object.entries(schema)) {
-    if (!(key in metadata)) continue;
+    if (!Object.hasOwn(metadata, key)) continue;
     const value = metadata[key];
     if (jsType(value) !== prop.type) {
       throw Errors.providerUnsupportedOption(provider, `${key} ${pyRepr(value)} is not of type ${pyRepr(prop.type)}`);

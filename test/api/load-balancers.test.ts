@@ -129,6 +129,10 @@ for (const engine of engines()) {
         const alt = await api.request('GET', `${prefix}/loadbalancers/${a.id}`);
         assert.equal(alt.status, 200, prefix);
       }
+      const nul = await api.request('GET', `${LBS}/a%00b`);
+      assert.equal(nul.status, 400, 'NUL in a path is refused before it reaches the database');
+      const nulFilter = await api.request('GET', `${LBS}?name=a%00b`);
+      assert.equal(nulFilter.status, 400);
       const dotJson = await api.request('GET', `${LBS}/${a.id}.json`);
       assert.equal(dotJson.status, 200);
     });

@@ -29,6 +29,7 @@ import type { ListAttributes } from './list-params.js';
 import { getPool, lockPoolForChild, providerOf } from './pool-common.js';
 import { BODIES } from './wire/requests.js';
 import { healthMonitorJson } from './wire/responses.js';
+import { invalidInput } from './wire/wsme.js';
 
 const TYPE = 'healthmonitor';
 const HTTP_TYPES: readonly string[] = ['HTTP', 'HTTPS'];
@@ -90,6 +91,21 @@ function checkPoolProtocol(deps: ApiDeps, pool: Pool, type: unknown, delay: unkn
 }
 
 /**
+ * Upstream declares no length for these but stores them in VARCHAR(2048) and VARCHAR(64), so
+ * PostgreSQL and MySQL fail the write (a 500); refused with WSME's wording on every engine.
+ */
+const STORED_LENGTHS = { url_path: 2048, expected_codes: 64 } as const;
+
+function checkStoredLengths(input: Json): void {
+  for (const [key, max] of Object.entries(STORED_LENGTHS)) {
+    const value = input[key];
+    if (typeof value === 'string' && [...value].length > max) {
+      throw invalidInput(key, value, `Value should have a maximum character requirement of ${max}`);
+    }
+  }
+}
+
+/**
  * `_validate_create_hm`: mandatory values not null, HTTP fields only (and defaulted) for HTTP and
  * HTTPS monitors, domain_name needs http_version 1.1. Returns the HTTP fields to store.
  */
@@ -115,6 +131,7 @@ function checkCreate(input: Json): { httpMethod: string | null; urlPath: string 
   if (version && input['domain_name'] && version < 1.1) {
     throw Errors.invalidOption(`http_version ${pyFloat(version)}`, 'health monitors HTTP 1.1 domain name health check');
   }
+  checkStoredLengths(input);
   return { httpMethod, urlPath, expectedCodes };
 }
 
@@ -280,6 +297,7 @@ function checkUpdate(hm: HealthMonitor, body: Json): void {
       throw Errors.invalidOption(`http_version ${pyFloat(effective)}`, 'health monitors HTTP 1.1 domain name health check');
     }
   }
+  checkStoredLengths(body);
 }
 
 async function updateHealthMonitor(deps: ApiDeps, req: ApiRequest) {

@@ -103,6 +103,8 @@ function validateInsertHeaders(headers: Json, protocol: ListenerProtocol, on: 'c
 /** A default pool must be on the listener's load balancer and speak a compatible protocol. */
 async function checkDefaultPool(tx: Store, lbId: string, poolId: string, protocol: ListenerProtocol): Promise<void> {
   if (protocol === 'PROMETHEUS') throw Errors.listenerNoChildren('PROMETHEUS');
+  // No protocol: upstream's lookup crashes here (500); the insert would refuse it as below.
+  if (protocol === null) throw Errors.invalidOption(null, 'protocol');
   const pool = await tx.pools.get(poolId);
   if (!pool || pool.loadBalancerId !== lbId) throw Errors.notFound('Pool', poolId);
   checkListenerPoolProtocol(protocol, pool.protocol);
@@ -208,6 +210,8 @@ export async function buildListener(b: BuildContext, input: Json, poolNameIds: R
   if (draft.protocol === 'PROMETHEUS' && policies.length > 0) throw Errors.listenerNoChildren('PROMETHEUS');
 
   const listener: Listener = { ...draft, peerPort: await tx.listeners.nextPeerPort(lb.id) };
+  // Upstream turns the NOT NULL failure of the insert into this InvalidOption.
+  if (listener.protocol === null || listener.protocolPort === null) throw Errors.invalidOption(listener.protocol, 'protocol');
   try {
     await tx.listeners.insert(listener);
   } catch (err) {
@@ -365,7 +369,8 @@ export function registerListeners(r: Router, deps: ApiDeps, prefixes: readonly s
           await validateListenerTlsUpdate(deps, lb.projectId, body, current, () =>
             validateInsertHeaders(body['insert_headers'] as Json, current.protocol, 'update'),
           );
-          const cidrs = body['allowed_cidrs'] as string[] | null | undefined;
+          // null entries are dropped, as on create.
+          const cidrs = (body['allowed_cidrs'] as (string | null)[] | null | undefined)?.filter((c): c is string => c !== null);
           if (cidrs && cidrs.length > 0) checkAllowedCidrs(lb, cidrs);
           validateListenerTlsProtocolsUpdate(deps, body, current);
           const poolId = body['default_pool_id'] as string | null | undefined;

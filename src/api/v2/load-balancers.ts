@@ -136,7 +136,10 @@ export function registerLoadBalancers(r: Router, deps: ApiDeps, prefixes: readon
           let sgIds = lb.vip.sgIds;
           if (has(body, 'vip_sg_ids')) {
             sgIds = (body['vip_sg_ids'] as string[] | null) ?? [];
-            for (const sg of sgIds) if (!(await deps.network.getSecurityGroup(sg))) throw Errors.invalidSubresource('Security Group', sg);
+            for (const sg of sgIds as (string | null)[]) {
+              // A null entry is no security group (Neutron's lookup of None fails the same way).
+              if (sg === null || !(await deps.network.getSecurityGroup(sg))) throw Errors.invalidSubresource('Security Group', sg ?? 'None');
+            }
           }
           if (lb.vip.vnicType === 'direct' && sgIds.length > 0) {
             throw Errors.validation('VIP Security Groups are not allowed with VNIC direct type');

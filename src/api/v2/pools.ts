@@ -288,6 +288,8 @@ async function updatePool(deps: ApiDeps, req: ApiRequest) {
     await checkTlsUpdate(deps, lb, pool, body, tlsCiphers, tlsVersions);
     const provider = providerOf(deps, lb);
     const listenerIds = await lockPoolAndListeners(tx, pool);
+    // Upstream fails on the NOT NULL column here (500); same place, a 400.
+    if (has(body, 'lb_algorithm') && body['lb_algorithm'] === null) throw Errors.invalidOption(null, 'lb_algorithm');
     const pick = <T>(key: string, current: T): T => (has(body, key) ? (body[key] as T) : current);
     const updated: Pool = {
       ...pool,

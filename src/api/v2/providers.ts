@@ -14,7 +14,8 @@ import { fieldsParam, selectFields } from './list-params.js';
 /** The driver of an enabled provider: 400 when not enabled, 501 when enabled but not loadable. */
 export function getDriver(deps: ApiDeps, name: string | null | undefined): ProviderDriver {
   const provider = name === undefined ? deps.config.api_settings.default_provider_driver : name || 'amphora';
-  if (!(provider in deps.config.api_settings.enabled_provider_drivers)) throw Errors.providerNotEnabled(provider);
+  // Own keys only: `toString` and friends are not enabled providers.
+  if (!Object.hasOwn(deps.config.api_settings.enabled_provider_drivers, provider)) throw Errors.providerNotEnabled(provider);
   const driver = deps.providers.get(provider);
   if (!driver) throw Errors.providerNotFound(provider);
   return driver;

@@ -129,7 +129,8 @@ export async function validateVipRequest(deps: ApiDeps, vip: VipRequest, topolog
   for (const a of vip.additional) a.networkId = used.get(a.subnetId)!.networkId;
 
   for (const sg of vip.sgIds ?? []) {
-    if (!(await net.getSecurityGroup(sg))) throw Errors.invalidSubresource('Security Group', sg);
+    // A null entry is no security group (Neutron's lookup of None fails the same way).
+    if (sg === null || !(await net.getSecurityGroup(sg))) throw Errors.invalidSubresource('Security Group', sg ?? 'None');
   }
 }
 

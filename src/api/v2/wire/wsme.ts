@@ -79,6 +79,9 @@ export const ws = {
   }),
 };
 
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
 /** Shorthand for attributes. */
 export const attr = (type: WsType, options: Omit<WsAttribute, 'type'> = {}): WsAttribute => ({ type, ...options });
 
@@ -239,13 +242,20 @@ function validate(name: string, type: WsType, value: unknown): unknown {
         fail(`Value should have a maximum character requirement of ${type.maxLength}`);
       }
       if (type.pattern && !type.pattern.test(value as string)) fail(`Value should match the pattern ${type.patternText}`);
+      // PostgreSQL cannot store NUL in text (upstream answers 500 there): refused on every engine.
+      if ((value as string).includes('\u0000')) fail('Value should not contain NUL characters');
       return value;
     case 'text':
       return value;
-    case 'integer':
-      if (type.minimum !== undefined && (value as number) < type.minimum) fail(`Value should be greater or equal to ${type.minimum}`);
-      if (type.maximum !== undefined && (value as number) > type.maximum) fail(`Value should be lower or equal to ${type.maximum}`);
+    case 'integer': {
+      // Every integer column is 32 bits wide (upstream's too: on PostgreSQL and MySQL its write then
+      // fails, a 500 or a listener create's odd InvalidOption): an unbounded attribute is bounded by the column.
+      const minimum = type.minimum ?? INT32_MIN;
+      const maximum = type.maximum ?? INT32_MAX;
+      if ((value as number) < minimum) fail(`Value should be greater or equal to ${minimum}`);
+      if ((value as number) > maximum) fail(`Value should be lower or equal to ${maximum}`);
       return value;
+    }
     case 'bool':
       return value;
     case 'enum':
@@ -295,6 +305,8 @@ function validate(name: string, type: WsType, value: unknown): unknown {
 
 /** Items of lists and dicts: their failures name the containing attribute and show the whole list. */
 function validateItem(name: string, type: WsType, item: unknown, whole: unknown): unknown {
+  // Upstream's controllers crash (500) on a null where they expect an object; refused here.
+  if (item === null && type.kind === 'object') throw invalidInput(name, whole, 'List items should not be null');
   if (item === null) return null;
   if (type.kind === 'text' || type.kind === 'object') return item;
   try {
