@@ -379,11 +379,7 @@ export function toJsonSchema(type: WsType): Record<string, unknown> {
     case 'text':
       return nullable({ type: 'string' });
     case 'integer':
-      return nullable({
-        type: 'integer',
-        ...(type.minimum !== undefined ? { minimum: type.minimum } : {}),
-        ...(type.maximum !== undefined ? { maximum: type.maximum } : {}),
-      });
+      return nullable({ type: 'integer', minimum: type.minimum ?? INT32_MIN, maximum: type.maximum ?? INT32_MAX });
     case 'bool':
       return nullable({ type: 'boolean' });
     case 'enum':
