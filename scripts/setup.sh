@@ -10,7 +10,8 @@ want_test=0
 say() { printf '\033[1m[octavius setup]\033[0m %s\n' "$*"; }
 
 # --- Debian packages ---------------------------------------------------------------------------
-packages=()
+# The data plane: amphorae are network namespaces running HAProxy (and keepalived) from Debian.
+packages=(haproxy keepalived iproute2 nftables)
 if [ "$want_test" = 1 ]; then
   # The real OpenStack clients the CLI and SDK tests drive.
   packages+=(python3-openstackclient python3-octaviaclient python3-openstacksdk)

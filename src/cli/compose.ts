@@ -15,7 +15,9 @@ import { migrateToLatest, pendingMigrations } from '../db/migrate.js';
 import { ConfigError } from '../config/load.js';
 import { Store } from '../db/store.js';
 import { NoopAmphoraDriver } from '../drivers/amphora/noop-amphora-driver.js';
+import { LocalCa } from '../drivers/certs/local-ca.js';
 import { LocalCertManager } from '../drivers/certs/local-cert-manager.js';
+import { renderAgentConfig } from '../render/agent-config.js';
 import { NoopComputeDriver } from '../drivers/compute/noop-compute-driver.js';
 import { NoopNetworkDriver } from '../drivers/network/noop-network-driver.js';
 import type { NetworkDriver } from '../drivers/network/network-driver.js';
@@ -63,7 +65,43 @@ export function buildDrivers(config: Config, log: Logger): Drivers {
   const amphora =
     cw.amphora_driver === 'amphora_noop_driver' ? new NoopAmphoraDriver({ delayMs }) : unavailable('amphora_driver', cw.amphora_driver);
   log.debug({ compute: cw.compute_driver, network: cw.network_driver, amphora: cw.amphora_driver }, 'drivers chosen');
-  return { compute, network, amphora };
+  return { compute, network, amphora, certs: buildPki(config) };
+}
+
+/** The internal PKI under the state directory (or the operator's CA from [certificates]). */
+export function buildPki(config: Config, clock: Clock = systemClock): LocalCa {
+  const c = config.certificates;
+  return new LocalCa({
+    directory: join(config.DEFAULT.state_path, 'pki'),
+    passphrase: c.ca_private_key_passphrase ?? c.server_certs_key_passphrase,
+    validityMs: c.cert_validity_time * 1000,
+    clock,
+    caCertificateFile: c.ca_certificate,
+    caPrivateKeyFile: c.ca_private_key,
+  });
+}
+
+/** amphora-agent.conf of new amphorae, from this deployment's settings (spec §7.6). */
+export function agentConfigRenderer(config: Config): (amphoraId: string, topology: 'SINGLE' | 'ACTIVE_STANDBY') => string {
+  const hp = config.haproxy_amphora;
+  const hm = config.health_manager;
+  return (amphoraId, topology) =>
+    renderAgentConfig({
+      amphoraId,
+      topology,
+      controllerIpPortList: hm.controller_ip_port_list,
+      heartbeatKey: hm.heartbeat_key,
+      heartbeatInterval: hm.heartbeat_interval,
+      bindHost: hp.bind_host,
+      bindPort: hp.bind_port,
+      basePath: hp.base_path,
+      baseCertDir: hp.base_cert_dir,
+      haproxyCmd: hp.haproxy_cmd,
+      userLogFacility: 0,
+      administrativeLogFacility: 1,
+      requestReadTimeout: 180,
+      debug: config.DEFAULT.debug,
+    });
 }
 
 /**
@@ -141,6 +179,7 @@ export function buildWorker(config: Config, log: Logger, store: Store, drivers: 
       waits: {
         activeTimeoutMs: cw.amp_active_retries * cw.amp_active_wait_sec * 1000,
         connectivityTimeoutMs: hp.connection_max_retries * hp.connection_retry_interval * 1000,
+        agentConfig: agentConfigRenderer(config),
       },
       defaultTopology: cw.loadbalancer_topology,
     },

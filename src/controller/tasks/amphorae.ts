@@ -15,10 +15,12 @@ export interface AmphoraBuildState {
   readonly amphorae?: Readonly<Record<string, string>>;
 }
 
-/** Seconds to wait for a new instance to become ACTIVE and for its agent to answer. */
+/** How new amphorae are built: how long to wait for them, and their agent configuration. */
 export interface AmphoraWaits {
   readonly activeTimeoutMs: number;
   readonly connectivityTimeoutMs: number;
+  /** amphora-agent.conf for a new amphora (render/agent-config.ts with the deployment's settings). */
+  readonly agentConfig: (amphoraId: string, topology: 'SINGLE' | 'ACTIVE_STANDBY') => string;
 }
 
 async function amphoraOf(ctx: TaskContext, id: string) {
@@ -86,6 +88,9 @@ export function buildAmphora<S extends AmphoraBuildState>(role: AmphoraRole, wai
       async (ctx, s) => {
         const amphora = await amphoraOf(ctx, idOf(s));
         const lb = await ctx.store.loadBalancers.get(s.loadBalancerId);
+        // GenerateServerPEM + CertComputeCreate: the key never leaves memory on its way to the
+        // compute driver (and is never part of the persisted flow state).
+        const cert = await ctx.drivers.certs.issueAmphoraCertificate(amphora.id);
         const computeId = await ctx.drivers.compute.build({
           amphoraId: amphora.id,
           name: `amphora-${amphora.id}`,
@@ -93,8 +98,13 @@ export function buildAmphora<S extends AmphoraBuildState>(role: AmphoraRole, wai
           imageTag: null,
           availabilityZone: lb?.availabilityZone ?? null,
           serverGroupId: lb?.serverGroupId ?? null,
+          bootFiles: {
+            serverPem: `${cert.certificatePem.trimEnd()}\n${cert.privateKeyPem.trimEnd()}\n`,
+            clientCaPem: await ctx.drivers.certs.clientCaPem(),
+            agentConfig: waits.agentConfig(amphora.id, lb?.topology ?? 'SINGLE'),
+          },
         });
-        await ctx.store.amphorae.update(amphora.id, { computeId, status: 'BOOTING' });
+        await ctx.store.amphorae.update(amphora.id, { computeId, status: 'BOOTING', certExpiration: timestamp(cert.expiresAt) });
       },
       async (ctx, s) => {
         const id = s.amphorae?.[slot];
@@ -158,7 +168,7 @@ export function plugVipOnAmphora<S extends AmphoraBuildState>(slot: AmphoraRole)
         const lb = await ctx.store.loadBalancers.get(s.loadBalancerId);
         if (!lb) throw new DomainError('internal', `load balancer ${s.loadBalancerId} vanished`);
         const plug = await ctx.drivers.network.plugVip(lb, amphora);
-        await ctx.store.amphorae.update(id, { ...plug, vrrpId: 1 });
+        await ctx.store.amphorae.update(id, { vrrpIp: plug.vrrpIp, vrrpPortId: plug.vrrpPortId, haIp: plug.haIp, haPortId: plug.haPortId, vrrpId: 1 });
         const updated = await amphoraOf(ctx, id);
         await ctx.drivers.amphora.postVipPlug(updated, lb, plug);
       },

@@ -98,6 +98,7 @@ export class AmphoraRepository {
     const set: Record<string, unknown> = { updated_at: timestamp(this.#c.clock.now()) };
     for (const [key, value] of Object.entries(changes)) {
       const column = COLUMN[key as keyof AmphoraChanges];
+      if (column === undefined) throw new Error(`amphora has no attribute ${key}`);
       set[column] = typeof value === 'boolean' ? (value ? 1 : 0) : value;
     }
     await this.#c.ex.updateTable('amphora').set(set).where('id', '=', id).execute();

@@ -6,7 +6,7 @@
 import type { Amphora } from '../../domain/amphora.js';
 import type { LoadBalancerGraph } from '../../domain/graph.js';
 import type { LoadBalancer } from '../../domain/load-balancer.js';
-import type { AmphoraVipPlug } from '../network/network-driver.js';
+import type { AmphoraVipPlug, PluggedPort } from '../network/network-driver.js';
 
 export interface AmphoraDriver {
   /** Waits until the amphora's agent answers; throws DomainError('driver_error', retryable) on timeout. */
@@ -15,10 +15,14 @@ export interface AmphoraDriver {
   finalize(amphora: Amphora): Promise<void>;
   /** Configures the VIP on the amphora after the network driver plugged its port. */
   postVipPlug(amphora: Amphora, loadBalancer: LoadBalancer, plug: AmphoraVipPlug): Promise<void>;
+  /** Configures an interface the network driver plugged for a member network. */
+  postNetworkPlug(amphora: Amphora, port: PluggedPort): Promise<void>;
   /** Renders the load balancer's listeners for this amphora, uploads them and reloads HAProxy. */
   updateListeners(graph: LoadBalancerGraph, amphora: Amphora): Promise<void>;
   /** Removes every listener of the load balancer from the amphora (last listener deleted). */
   deleteListeners(loadBalancer: LoadBalancer, amphora: Amphora): Promise<void>;
   /** Pushes a freshly rendered agent configuration (`PUT /1.0/config`). */
   updateAgentConfig(amphora: Amphora): Promise<void>;
+  /** Replaces the agent's server certificate (`PUT /1.0/certificate`, rotation). */
+  updateServerCertificate(amphora: Amphora, pem: string): Promise<void>;
 }

@@ -25,4 +25,10 @@ export class NoopAmphoraDriver implements AmphoraDriver {
   async updateAgentConfig(): Promise<void> {
     await this.#delay();
   }
+  async postNetworkPlug(): Promise<void> {
+    await this.#delay();
+  }
+  async updateServerCertificate(): Promise<void> {
+    await this.#delay();
+  }
 }

@@ -24,6 +24,7 @@ function request(): AmphoraBuildRequest {
     imageTag: null,
     availabilityZone: null,
     serverGroupId: null,
+    bootFiles: null,
   };
 }
 

@@ -7,6 +7,19 @@
 export const COMPUTE_STATUSES = ['BUILDING', 'ACTIVE', 'ERROR', 'DELETED'] as const;
 export type ComputeStatus = (typeof COMPUTE_STATUSES)[number];
 
+/**
+ * What an amphora boots with (upstream's config drive): the agent's TLS identity and configuration.
+ * Secrets travel in memory only; a compute driver keeps them on tmpfs at most.
+ */
+export interface AmphoraBootFiles {
+  /** PEM: the agent's server certificate followed by its private key (CN = amphora id). */
+  readonly serverPem: string;
+  /** PEM: the CA that signed the controller's client certificate (the agent trusts only it). */
+  readonly clientCaPem: string;
+  /** amphora-agent.conf (spec §7.6), rendered by the controller. */
+  readonly agentConfig: string;
+}
+
 export interface AmphoraBuildRequest {
   /** The amphora id; also the identity the instance's agent certificate carries. */
   readonly amphoraId: string;
@@ -15,6 +28,8 @@ export interface AmphoraBuildRequest {
   readonly imageTag: string | null;
   readonly availabilityZone: string | null;
   readonly serverGroupId: string | null;
+  /** Null for drivers that start nothing (noop). */
+  readonly bootFiles: AmphoraBootFiles | null;
 }
 
 export interface ComputeInstance {
@@ -42,4 +57,6 @@ export interface ComputeDriver {
   createServerGroup(name: string, policy: string): Promise<string>;
   /** Deletes a server group; succeeds when it is already gone. */
   deleteServerGroup(id: string): Promise<void>;
+  /** Compute ids of every instance this driver runs on this host (for re-adoption and orphan clean-up). */
+  listInstances(): Promise<string[]>;
 }

@@ -45,4 +45,9 @@ export class NoopComputeDriver implements ComputeDriver {
   async deleteServerGroup(): Promise<void> {
     await this.#delay();
   }
+
+  async listInstances(): Promise<string[]> {
+    // Noop instances are records of no real thing: there is never anything to adopt or clean.
+    return [];
+  }
 }

@@ -13,12 +13,34 @@ export interface VipAllocation {
   readonly additionalVips: readonly AdditionalVip[];
 }
 
-/** What plugging an amphora into the VIP network produced (upstream's UpdateAmphoraVIPData). */
+/** Layer-3 facts of a subnet an amphora interface sits on (what the agent's plug calls need). */
+export interface PlugSubnet {
+  readonly subnetId: string;
+  readonly cidr: string;
+  readonly gateway: string | null;
+  readonly hostRoutes: readonly { destination: string; nexthop: string }[];
+}
+
+/** What plugging an amphora into the VIP network produced (upstream's UpdateAmphoraVIPData + network configs). */
 export interface AmphoraVipPlug {
   readonly vrrpIp: string;
   readonly vrrpPortId: string;
   readonly haIp: string;
   readonly haPortId: string;
+  /** MAC of the amphora's interface on the VIP network. */
+  readonly macAddress: string;
+  readonly mtu: number;
+  readonly subnet: PlugSubnet;
+  /** Additional VIPs: address and subnet each. */
+  readonly additionalVips: readonly (PlugSubnet & { readonly ipAddress: string })[];
+}
+
+/** An amphora interface on a member network (upstream's plug_network). */
+export interface PluggedPort {
+  readonly portId: string;
+  readonly macAddress: string;
+  readonly mtu: number;
+  readonly fixedIps: readonly (PlugSubnet & { readonly ipAddress: string })[];
 }
 
 export interface NetworkDriver extends NetworkInventory {
@@ -35,4 +57,10 @@ export interface NetworkDriver extends NetworkInventory {
   unplugVip(loadBalancer: LoadBalancer, amphora: Amphora): Promise<void>;
   /** Brings the VIP's packet filter in line with the listeners (ports, allowed CIDRs). */
   updateVipSecurity(graph: LoadBalancerGraph): Promise<void>;
+  /** Gives the amphora an interface on a member subnet's network. Idempotent per (amphora, subnet). */
+  plugNetwork(amphora: Amphora, subnetId: string): Promise<PluggedPort>;
+  /** Removes the amphora's interface on that subnet's network. Succeeds when already gone. */
+  unplugNetwork(amphora: Amphora, subnetId: string): Promise<void>;
+  /** Member subnets the amphora is plugged into (the VIP subnet excluded). */
+  pluggedSubnets(amphora: Amphora): Promise<string[]>;
 }

@@ -9,7 +9,7 @@ import type { LoadBalancer } from '../../domain/load-balancer.js';
 import type { Network, NetworkFilter, Port, QosPolicy, SecurityGroup, Subnet } from '../../domain/network.js';
 import { stableId } from '../../lib/ids.js';
 import { noopDelay } from '../noop-delay.js';
-import type { AmphoraVipPlug, NetworkDriver, VipAllocation } from './network-driver.js';
+import type { AmphoraVipPlug, NetworkDriver, PluggedPort, VipAllocation } from './network-driver.js';
 
 const NOOP_VIP = '198.51.100.1';
 const NOOP_CIDR = '198.51.100.0/24';
@@ -132,12 +132,38 @@ export class NoopNetworkDriver implements NetworkDriver {
 
   async plugVip(lb: LoadBalancer, amphora: Amphora): Promise<AmphoraVipPlug> {
     await this.#delay();
+    const subnet = this.#subnet(lb.vip.subnetId ?? stableId('noop-vip-subnet', lb.id));
+    const plugSubnet = { subnetId: subnet.id, cidr: subnet.cidr, gateway: subnet.gatewayIp, hostRoutes: [] };
     return {
       vrrpIp: NOOP_VIP,
       vrrpPortId: stableId('noop-vrrp-port', amphora.id),
       haIp: lb.vip.address ?? NOOP_VIP,
       haPortId: lb.vip.portId ?? stableId('noop-vip-port', lb.id),
+      macAddress: 'fa:16:3e:00:00:01',
+      mtu: 1500,
+      subnet: plugSubnet,
+      additionalVips: lb.additionalVips.map((v) => ({ ...plugSubnet, subnetId: v.subnetId, ipAddress: v.ipAddress ?? NOOP_VIP })),
     };
+  }
+
+  async plugNetwork(amphora: Amphora, subnetId: string): Promise<PluggedPort> {
+    await this.#delay();
+    const subnet = this.#subnet(subnetId);
+    return {
+      portId: stableId('noop-member-port', `${amphora.id}/${subnetId}`),
+      macAddress: 'fa:16:3e:00:00:02',
+      mtu: 1500,
+      fixedIps: [{ subnetId, cidr: subnet.cidr, gateway: subnet.gatewayIp, hostRoutes: [], ipAddress: '198.51.100.56' }],
+    };
+  }
+
+  async unplugNetwork(): Promise<void> {
+    await this.#delay();
+  }
+
+  async pluggedSubnets(): Promise<string[]> {
+    // Noop plugs leave no trace to report.
+    return [];
   }
 
   async unplugVip(): Promise<void> {
