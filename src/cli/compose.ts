@@ -180,6 +180,7 @@ export function buildWorker(config: Config, log: Logger, store: Store, drivers: 
         activeTimeoutMs: cw.amp_active_retries * cw.amp_active_wait_sec * 1000,
         connectivityTimeoutMs: hp.connection_max_retries * hp.connection_retry_interval * 1000,
         agentConfig: agentConfigRenderer(config),
+        useSpares: config.house_keeping.spare_amphora_pool_size > 0,
       },
       defaultTopology: cw.loadbalancer_topology,
     },
@@ -187,7 +188,7 @@ export function buildWorker(config: Config, log: Logger, store: Store, drivers: 
 }
 
 /** Step 7: housekeeping (purge of DELETED rows and finished jobs). */
-export function buildHousekeeping(config: Config, log: Logger, store: Store, clock: Clock = systemClock): Housekeeping {
+export function buildHousekeeping(config: Config, log: Logger, store: Store, clock: Clock = systemClock, jobsEnqueued?: () => void): Housekeeping {
   const hk = config.house_keeping;
   return new Housekeeping({
     store,
@@ -196,5 +197,8 @@ export function buildHousekeeping(config: Config, log: Logger, store: Store, clo
     cleanupIntervalMs: hk.cleanup_interval * 1000,
     loadBalancerExpiryMs: hk.load_balancer_expiry_age * 1000,
     amphoraExpiryMs: hk.amphora_expiry_age * 1000,
+    spareAmphoraPoolSize: hk.spare_amphora_pool_size,
+    spareCheckIntervalMs: hk.spare_check_interval * 1000,
+    ...(jobsEnqueued ? { jobsEnqueued } : {}),
   });
 }

@@ -43,7 +43,7 @@ export async function runCommand(name: CommandName, configFiles: readonly string
     stoppables.push({ name: 'worker', stop: () => w.stop() });
   }
   if (name === 'up' || name === 'housekeeping') {
-    const hk = buildHousekeeping(config, log, store);
+    const hk = buildHousekeeping(config, log, store, undefined, () => worker?.notify());
     hk.start();
     stoppables.push({ name: 'housekeeping', stop: () => hk.stop() });
   }

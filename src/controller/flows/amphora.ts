@@ -4,7 +4,7 @@ import { flow, task, type Flow } from '../engine/task.js';
 import { buildAmphora, deleteAmphora, plugVipOnAmphora, type AmphoraBuildState, type AmphoraWaits } from '../tasks/amphorae.js';
 import { markLoadBalancerActive } from '../tasks/database.js';
 import { loadBalancerToErrorOnRevert } from '../tasks/lifecycle.js';
-import { updateListenersOnAmphorae } from '../tasks/listeners.js';
+import { handleNetworkDeltas, updateListenersOnAmphorae } from '../tasks/listeners.js';
 import type { AmphoraRole } from '../../domain/status.js';
 import type { JobPayloads } from './payloads.js';
 
@@ -49,6 +49,7 @@ export function failoverAmphoraFlow(
       buildAmphora<S>(role, waits),
       plugVipOnAmphora<S>(role),
       deleteFailed,
+      handleNetworkDeltas<S>(),
       updateListenersOnAmphorae<S>(),
       markLoadBalancerActive<S>(),
     ),
@@ -83,5 +84,14 @@ export function updateAmphoraAgentConfigFlow(p: JobPayloads['update_amphora_agen
       }),
     ),
     state: { amphoraId: p.amphoraId, loadBalancerId: '' },
+  };
+}
+
+/** A spare for the pool: built and left READY, with no load balancer (spec §6.8). */
+export function createSpareAmphoraFlow(waits: AmphoraWaits): { flow: Flow<AmphoraFlowState>; state: AmphoraFlowState } {
+  type S = AmphoraFlowState;
+  return {
+    flow: flow<S>('create-spare-amphora', buildAmphora<S>(null, waits)),
+    state: { amphoraId: '', loadBalancerId: '' },
   };
 }

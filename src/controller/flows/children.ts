@@ -6,7 +6,7 @@
 import { flow, task, type Flow } from '../engine/task.js';
 import { markL7PolicyActive, markPoolActive } from '../tasks/database.js';
 import { childToErrorOnRevert, markLoadBalancerAndListenersActive, type ChildState } from '../tasks/lifecycle.js';
-import { deleteListenersOnAmphorae, updateListenersOnAmphorae } from '../tasks/listeners.js';
+import { deleteListenersOnAmphorae, handleNetworkDeltas, updateListenersOnAmphorae } from '../tasks/listeners.js';
 import type { JobPayloads } from './payloads.js';
 
 export interface ChildFlowState extends ChildState {
@@ -110,6 +110,7 @@ export function memberFlow(kind: 'create' | 'update' | 'delete', p: JobPayloads[
       flow: flow<S>(
         `${kind}-member`,
         toError,
+        handleNetworkDeltas<S>(),
         updateListenersOnAmphorae<S>(),
         task<S>('MarkMemberActiveInDB', async (ctx, s) => ctx.store.members.setStatus(s.objectIds, { provisioningStatus: 'ACTIVE' })),
         markPoolActive<S>(),
@@ -123,6 +124,8 @@ export function memberFlow(kind: 'create' | 'update' | 'delete', p: JobPayloads[
       'delete-member',
       toError,
       updateListenersOnAmphorae<S>(),
+      // After HAProxy stopped using the member, so its network can go.
+      handleNetworkDeltas<S>(),
       task<S>('DeleteMemberInDB', async (ctx, s) => ctx.store.members.delete(s.objectIds)),
       markPoolActive<S>(),
       markLoadBalancerAndListenersActive<S>(),
@@ -137,6 +140,7 @@ export function batchMembersFlow(p: JobPayloads['batch_update_members']): Built 
     flow: flow<S>(
       'batch-update-members',
       childToErrorOnRevert<S>('member', (s) => s.objectIds),
+      handleNetworkDeltas<S>(),
       updateListenersOnAmphorae<S>(),
       task<S>('DeleteMembersInDB', async (ctx, s) => ctx.store.members.delete(s.deleted ?? [])),
       task<S>('MarkMembersActiveInDB', async (ctx, s) =>

@@ -8,7 +8,7 @@ import { DomainError } from '../../domain/errors.js';
 import type { Store } from '../../db/store.js';
 import type { Flow } from '../engine/task.js';
 import type { AmphoraWaits } from '../tasks/amphorae.js';
-import { deleteAmphoraFlow, failoverAmphoraFlow, updateAmphoraAgentConfigFlow } from './amphora.js';
+import { createSpareAmphoraFlow, deleteAmphoraFlow, failoverAmphoraFlow, updateAmphoraAgentConfigFlow } from './amphora.js';
 import { batchMembersFlow, healthMonitorFlow, l7policyFlow, l7ruleFlow, listenerFlow, memberFlow, poolFlow } from './children.js';
 import {
   createLoadBalancerFlow,
@@ -52,6 +52,8 @@ export async function buildFlow(kind: string, payload: unknown, store: Store, se
     }
     case 'delete_amphora':
       return erase(deleteAmphoraFlow(p));
+    case 'create_spare_amphora':
+      return erase(createSpareAmphoraFlow(settings.waits));
     case 'update_amphora_agent_config':
       return erase(updateAmphoraAgentConfigFlow(p));
     case 'create_listener':

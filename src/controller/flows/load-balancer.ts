@@ -9,7 +9,7 @@ import { flow, task, type Flow, type Task } from '../engine/task.js';
 import { buildAmphora, deleteAmphora, plugVipOnAmphora, type AmphoraBuildState, type AmphoraWaits } from '../tasks/amphorae.js';
 import { markLoadBalancerActive } from '../tasks/database.js';
 import { loadBalancerToErrorOnRevert } from '../tasks/lifecycle.js';
-import { updateListenersOnAmphorae } from '../tasks/listeners.js';
+import { handleNetworkDeltas, updateListenersOnAmphorae } from '../tasks/listeners.js';
 import type { JobPayloads } from './payloads.js';
 
 export interface LoadBalancerFlowState extends AmphoraBuildState {
@@ -63,7 +63,7 @@ export function createLoadBalancerFlow(
       allocateVip<S>(),
       updateVipSecurity<S>(),
       topologySubflow<S>(p.topology, waits),
-      p.graph ? [updateListenersOnAmphorae<S>()] : [],
+      p.graph ? [handleNetworkDeltas<S>(), updateListenersOnAmphorae<S>()] : [],
       markLoadBalancerActive<S>(),
     ),
     state: { loadBalancerId: p.loadBalancerId, markSubobjects: p.graph },
@@ -163,6 +163,7 @@ export function failoverLoadBalancerFlow(
       task<S>('DeleteFailedAmphorae', async (ctx, s) => {
         for (const id of s.oldAmphorae ?? []) await deleteAmphora(ctx, id);
       }),
+      handleNetworkDeltas<S>(),
       updateListenersOnAmphorae<S>(),
       markLoadBalancerActive<S>(),
     ),

@@ -22,6 +22,8 @@ export interface JobPayloads {
   failover_load_balancer: { readonly loadBalancerId: string };
   failover_amphora: { readonly amphoraId: string; readonly loadBalancerId: string | null };
   delete_amphora: { readonly amphoraId: string };
+  /** Housekeeping: build one READY amphora for the spares pool. */
+  create_spare_amphora: Record<string, never>;
   update_amphora_agent_config: { readonly amphoraId: string };
   create_listener: ChildPayload & { readonly listenerId: string };
   update_listener: ChildPayload & { readonly listenerId: string };

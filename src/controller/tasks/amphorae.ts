@@ -10,15 +10,20 @@ import { sleep, timestamp } from '../../lib/clock.js';
 import { task, type Task, type TaskContext } from '../engine/task.js';
 
 export interface AmphoraBuildState {
+  /** The load balancer the amphora is for; '' for a spare built for the pool. */
   readonly loadBalancerId: string;
-  /** Amphorae this flow created, by role slot ("STANDALONE", "MASTER", "BACKUP"). */
+  /** Amphorae this flow created or took from the spares pool, by role slot ("STANDALONE", "MASTER", "BACKUP", "SPARE"). */
   readonly amphorae?: Readonly<Record<string, string>>;
+  /** Slots filled with a ready spare (only configured, not built). */
+  readonly spares?: Readonly<Record<string, boolean>>;
 }
 
 /** How new amphorae are built: how long to wait for them, and their agent configuration. */
 export interface AmphoraWaits {
   readonly activeTimeoutMs: number;
   readonly connectivityTimeoutMs: number;
+  /** Take READY spares when there are any ([house_keeping] spare_amphora_pool_size > 0). */
+  readonly useSpares: boolean;
   /** amphora-agent.conf for a new amphora (render/agent-config.ts with the deployment's settings). */
   readonly agentConfig: (amphoraId: string, topology: 'SINGLE' | 'ACTIVE_STANDBY') => string;
 }
@@ -30,21 +35,37 @@ async function amphoraOf(ctx: TaskContext, id: string) {
 }
 
 /**
- * The build sub-flow for one amphora of `role`: CreateAmphoraInDB → ComputeCreate →
+ * The build sub-flow for one amphora of `role` (null: a spare for the pool, ending READY):
+ * [MapLoadBalancerToAmphora] → CreateAmphoraInDB → ComputeCreate →
  * MarkAmphoraBootingInDB → ComputeWait → UpdateAmphoraInfo → AmphoraComputeConnectivityWait →
  * AmphoraFinalize → MarkAmphoraAllocatedInDB (with the role).
  */
-export function buildAmphora<S extends AmphoraBuildState>(role: AmphoraRole, waits: AmphoraWaits): Task<S>[] {
-  const slot = role;
+export function buildAmphora<S extends AmphoraBuildState>(role: AmphoraRole | null, waits: AmphoraWaits): Task<S>[] {
+  const slot = role ?? 'SPARE';
   const idOf = (s: S): string => {
     const id = s.amphorae?.[slot];
     if (!id) throw new DomainError('internal', `no ${slot} amphora in flow state`);
     return id;
   };
+  const forLoadBalancer = role !== null;
   return [
+    ...(forLoadBalancer && waits.useSpares
+      ? [
+          task<S>(`MapLoadBalancerToAmphora[${slot}]`, async (ctx, s) => {
+            // upstream's allocate_and_associate: a READY spare becomes this load balancer's
+            // amphora, so "create" only configures it. A resumed flow keeps what it took.
+            if (s.amphorae?.[slot]) return;
+            const spare = await ctx.store.transaction((tx) => tx.amphorae.claimSpare(s.loadBalancerId));
+            if (!spare) return;
+            ctx.log.info({ amphora: spare, slot }, 'using a spare amphora');
+            return { amphorae: { ...s.amphorae, [slot]: spare }, spares: { ...s.spares, [slot]: true } } as Partial<S>;
+          }),
+        ]
+      : []),
     task<S>(
       `CreateAmphoraInDB[${slot}]`,
       async (ctx, s) => {
+        if (s.spares?.[slot]) return;
         const id = ctx.stableId(`amphora:${slot}`);
         if (!(await ctx.store.amphorae.get(id))) {
           const now = timestamp(ctx.clock.now());
@@ -52,7 +73,7 @@ export function buildAmphora<S extends AmphoraBuildState>(role: AmphoraRole, wai
             id,
             computeId: null,
             status: 'PENDING_CREATE',
-            loadBalancerId: s.loadBalancerId,
+            loadBalancerId: s.loadBalancerId || null,
             lbNetworkIp: null,
             vrrpIp: null,
             haIp: null,
@@ -87,7 +108,8 @@ export function buildAmphora<S extends AmphoraBuildState>(role: AmphoraRole, wai
       `ComputeCreate[${slot}]`,
       async (ctx, s) => {
         const amphora = await amphoraOf(ctx, idOf(s));
-        const lb = await ctx.store.loadBalancers.get(s.loadBalancerId);
+        if (amphora.computeId) return; // a spare, or the first attempt already built it
+        const lb = s.loadBalancerId ? await ctx.store.loadBalancers.get(s.loadBalancerId) : null;
         // GenerateServerPEM + CertComputeCreate: the key never leaves memory on its way to the
         // compute driver (and is never part of the persisted flow state).
         const cert = await ctx.drivers.certs.issueAmphoraCertificate(amphora.id);
@@ -142,14 +164,18 @@ export function buildAmphora<S extends AmphoraBuildState>(role: AmphoraRole, wai
     task<S>(`AmphoraFinalize[${slot}]`, async (ctx, s) => {
       await ctx.drivers.amphora.finalize(await amphoraOf(ctx, idOf(s)));
     }),
-    task<S>(`MarkAmphoraAllocatedInDB[${slot}]`, async (ctx, s) => {
-      await ctx.store.amphorae.update(idOf(s), {
-        status: 'ALLOCATED',
-        loadBalancerId: s.loadBalancerId,
-        role,
-        vrrpPriority: VRRP_PRIORITY[role],
-      });
-    }),
+    role === null
+      ? task<S>(`MarkAmphoraReadyInDB[${slot}]`, async (ctx, s) => {
+          await ctx.store.amphorae.update(idOf(s), { status: 'READY' });
+        })
+      : task<S>(`MarkAmphoraAllocatedInDB[${slot}]`, async (ctx, s) => {
+          await ctx.store.amphorae.update(idOf(s), {
+            status: 'ALLOCATED',
+            loadBalancerId: s.loadBalancerId,
+            role,
+            vrrpPriority: VRRP_PRIORITY[role],
+          });
+        }),
   ];
 }
 

@@ -94,6 +94,43 @@ export class AmphoraRepository {
     return rows.map(amphoraFromRow);
   }
 
+  /**
+   * Takes the oldest READY spare for a load balancer (compare-and-set, so two flows never take the
+   * same one). Returns its id, or null when the pool is empty.
+   */
+  async claimSpare(loadBalancerId: string): Promise<string | null> {
+    const candidates = await this.#c.ex
+      .selectFrom('amphora')
+      .select('id')
+      .where('status', '=', 'READY')
+      .where('load_balancer_id', 'is', null)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(5)
+      .execute();
+    for (const c of candidates) {
+      const r = await this.#c.ex
+        .updateTable('amphora')
+        .set({ status: 'ALLOCATED', load_balancer_id: loadBalancerId, updated_at: timestamp(this.#c.clock.now()) })
+        .where('id', '=', c.id)
+        .where('status', '=', 'READY')
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 1) return c.id;
+    }
+    return null;
+  }
+
+  /** Spares in the pool: READY and building ones (so that a refill does not overshoot). */
+  async countSpares(): Promise<number> {
+    const r = await this.#c.ex
+      .selectFrom('amphora')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('load_balancer_id', 'is', null)
+      .where('status', 'in', ['READY', 'PENDING_CREATE', 'BOOTING'])
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
   async update(id: string, changes: AmphoraChanges): Promise<void> {
     const set: Record<string, unknown> = { updated_at: timestamp(this.#c.clock.now()) };
     for (const [key, value] of Object.entries(changes)) {

@@ -215,6 +215,17 @@ export class JobRepository {
     return Number(result.numDeletedRows);
   }
 
+  /** Jobs of a kind that are queued or running. */
+  async countUnfinished(kind: string): Promise<number> {
+    const r = await this.#c.ex
+      .selectFrom('job')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('kind', '=', kind)
+      .where('state', 'in', ['queued', 'running'])
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
   /** True when unfinished jobs exist for this resource (used to avoid duplicate failovers). */
   async hasUnfinished(resourceId: string, kind?: string): Promise<boolean> {
     const row = await this.#c.ex
