@@ -36,6 +36,23 @@ service('api', 'run the API service');
 service('worker', 'run the controller worker');
 service('housekeeping', 'run housekeeping (purge of DELETED rows)');
 
+program
+  .command('demo')
+  .description('create two member servers and a load balancer, show round robin through its VIP, clean up')
+  .option('--endpoint <url>', 'the Octavius API', 'http://127.0.0.1:9876')
+  .option('--project <id>', 'project to work in', 'demo')
+  .option('--requests <n>', 'requests to send to the VIP', '6')
+  .action(async (opts: { endpoint: string; project: string; requests: string }) => {
+    const { runDemo } = await import('./demo.js');
+    const code = await runDemo({
+      endpoint: opts.endpoint.replace(/\/+$/, ''),
+      project: opts.project,
+      requests: Number(opts.requests),
+      out: (line) => process.stdout.write(`${line}\n`),
+    });
+    process.exit(code);
+  });
+
 const db = program.command('db').description('database administration');
 db.command('upgrade')
   .description('apply schema migrations')
