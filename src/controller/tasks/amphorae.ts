@@ -112,7 +112,9 @@ export function buildAmphora<S extends AmphoraBuildState>(role: AmphoraRole | nu
         const lb = s.loadBalancerId ? await ctx.store.loadBalancers.get(s.loadBalancerId) : null;
         // GenerateServerPEM + CertComputeCreate: the key never leaves memory on its way to the
         // compute driver (and is never part of the persisted flow state).
-        const cert = await ctx.drivers.certs.issueAmphoraCertificate(amphora.id);
+        const cert = ctx.drivers.amphora.requiresServerCertificate
+          ? await ctx.drivers.certs.issueAmphoraCertificate(amphora.id)
+          : null;
         const computeId = await ctx.drivers.compute.build({
           amphoraId: amphora.id,
           name: `amphora-${amphora.id}`,
@@ -120,13 +122,19 @@ export function buildAmphora<S extends AmphoraBuildState>(role: AmphoraRole | nu
           imageTag: null,
           availabilityZone: lb?.availabilityZone ?? null,
           serverGroupId: lb?.serverGroupId ?? null,
-          bootFiles: {
-            serverPem: `${cert.certificatePem.trimEnd()}\n${cert.privateKeyPem.trimEnd()}\n`,
-            clientCaPem: await ctx.drivers.certs.clientCaPem(),
-            agentConfig: waits.agentConfig(amphora.id, lb?.topology ?? 'SINGLE'),
-          },
+          bootFiles: cert
+            ? {
+                serverPem: `${cert.certificatePem.trimEnd()}\n${cert.privateKeyPem.trimEnd()}\n`,
+                clientCaPem: await ctx.drivers.certs.clientCaPem(),
+                agentConfig: waits.agentConfig(amphora.id, lb?.topology ?? 'SINGLE'),
+              }
+            : null,
         });
-        await ctx.store.amphorae.update(amphora.id, { computeId, status: 'BOOTING', certExpiration: timestamp(cert.expiresAt) });
+        await ctx.store.amphorae.update(amphora.id, {
+          computeId,
+          status: 'BOOTING',
+          certExpiration: cert ? timestamp(cert.expiresAt) : null,
+        });
       },
       async (ctx, s) => {
         const id = s.amphorae?.[slot];

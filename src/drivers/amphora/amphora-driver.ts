@@ -9,6 +9,11 @@ import type { LoadBalancer } from '../../domain/load-balancer.js';
 import type { AmphoraVipPlug, PluggedPort } from '../network/network-driver.js';
 
 export interface AmphoraDriver {
+  /**
+   * True when amphorae need a server certificate at boot (the agent's mutual TLS). Upstream only
+   * generates the server PEM for the REST driver; the noop driver needs no PKI at all.
+   */
+  readonly requiresServerCertificate: boolean;
   /** Waits until the amphora's agent answers; throws DomainError('driver_error', retryable) on timeout. */
   waitForConnectivity(amphora: Amphora, timeoutMs: number): Promise<void>;
   /** Last configuration step of a new amphora before it is allocated. */

@@ -3,6 +3,7 @@ import { noopDelay } from '../noop-delay.js';
 import type { AmphoraDriver } from './amphora-driver.js';
 
 export class NoopAmphoraDriver implements AmphoraDriver {
+  readonly requiresServerCertificate = false;
   readonly #delay: () => Promise<void>;
   constructor(options: { delayMs?: number } = {}) {
     this.#delay = noopDelay(options.delayMs ?? 0);
