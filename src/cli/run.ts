@@ -6,9 +6,8 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/config.js';
 import type { Worker } from '../controller/worker.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { buildApi, buildDrivers, buildHousekeeping, buildWorker, openStore } from './compose.js';
 
-export type CommandName = 'up' | 'api' | 'worker' | 'housekeeping' | 'db-upgrade';
+export type CommandName = 'up' | 'api' | 'worker' | 'housekeeping' | 'db-upgrade' | 'agent';
 
 interface Stoppable {
   readonly name: string;
@@ -16,6 +15,10 @@ interface Stoppable {
 }
 
 export async function runCommand(name: CommandName, configFiles: readonly string[]): Promise<void> {
+  // The amphora agent has its own configuration and never opens the database; loading the
+  // control plane's modules would only slow down the start of an amphora.
+  if (name === 'agent') return (await import('../agent/agent.js')).runAgent(configFiles);
+  const { buildApi, buildDrivers, buildHousekeeping, buildWorker, openStore } = await import('./compose.js');
   // `up` without a configuration file runs on embedded defaults, which include a default project
   // for noauth requests so that the openstack CLI (which cannot send X-Project-Id) can create objects.
   const overrides = name === 'up' && configFiles.length === 0 ? [{ group: 'api_settings', name: 'noauth_default_project', value: 'demo' }] : [];

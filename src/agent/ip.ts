@@ -1,0 +1,120 @@
+/** iproute2 (`ip -j`) in the amphora's namespace: links, addresses, routes and rules. */
+import { ipToBytes, ipVersion } from '../lib/ip.js';
+import type { AgentAmphora } from './agent-amphora.js';
+import { ip, IpError } from './exec.js';
+
+type Ns = Pick<AgentAmphora, 'netns'>;
+
+export interface LinkInfo {
+  readonly ifname: string;
+  readonly address: string;
+  readonly rxBytes: number;
+  readonly txBytes: number;
+}
+
+interface IpLinkJson {
+  ifname: string;
+  address?: string;
+  stats64?: { rx?: { bytes?: number }; tx?: { bytes?: number } };
+}
+
+interface IpAddrJson {
+  ifname: string;
+  addr_info?: { family: string; local: string; prefixlen: number; scope?: string; dynamic?: boolean }[];
+}
+
+export async function links(ns: Ns): Promise<LinkInfo[]> {
+  const out = JSON.parse(await ip(ns, ['-j', '-s', 'link', 'show'])) as IpLinkJson[];
+  return out.map((l) => ({
+    ifname: l.ifname,
+    address: (l.address ?? '').toLowerCase(),
+    rxBytes: l.stats64?.rx?.bytes ?? 0,
+    txBytes: l.stats64?.tx?.bytes ?? 0,
+  }));
+}
+
+export async function linkByMac(ns: Ns, mac: string): Promise<string | null> {
+  const wanted = mac.toLowerCase();
+  return (await links(ns)).find((l) => l.address === wanted)?.ifname ?? null;
+}
+
+export interface AddressInfo {
+  readonly ifname: string;
+  readonly address: string;
+  readonly prefixlen: number;
+  readonly scope: string;
+}
+
+export async function addresses(ns: Ns): Promise<AddressInfo[]> {
+  const out = JSON.parse(await ip(ns, ['-j', 'addr', 'show'])) as IpAddrJson[];
+  return out.flatMap((l) =>
+    (l.addr_info ?? []).map((a) => ({ ifname: l.ifname, address: a.local, prefixlen: a.prefixlen, scope: a.scope ?? 'global' })),
+  );
+}
+
+/** The interface holding an address (compared as addresses, not as text). */
+export async function interfaceOf(ns: Ns, address: string): Promise<string | null> {
+  const wanted = ipToBytes(address);
+  if (wanted === null) return null;
+  for (const a of await addresses(ns)) {
+    const b = ipToBytes(a.address);
+    if (b !== null && b.length === wanted.length && b.every((v, i) => v === wanted[i])) return a.ifname;
+  }
+  return null;
+}
+
+function exists(err: unknown): boolean {
+  return err instanceof IpError && /File exists|[Aa]ddress already assigned/.test(err.stderr);
+}
+
+export async function setLinkUp(ns: Ns, ifname: string, mtu: number | null): Promise<void> {
+  await ip(ns, ['link', 'set', 'dev', ifname, ...(mtu !== null ? ['mtu', String(mtu)] : []), 'up']);
+}
+
+/** Adds an address (IPv6 without duplicate address detection, which would delay it by seconds). */
+export async function addAddress(ns: Ns, ifname: string, address: string, prefixlen: number): Promise<void> {
+  const extra = ipVersion(address) === 6 ? ['nodad'] : [];
+  try {
+    await ip(ns, ['addr', 'add', `${address}/${prefixlen}`, 'dev', ifname, ...extra]);
+  } catch (err) {
+    if (!exists(err)) throw err;
+  }
+}
+
+export async function deleteAddress(ns: Ns, ifname: string, address: string, prefixlen: number): Promise<void> {
+  await ip(ns, ['addr', 'del', `${address}/${prefixlen}`, 'dev', ifname]);
+}
+
+export interface RouteSpec {
+  readonly destination: string;
+  readonly via?: string | null;
+  readonly src?: string;
+  readonly scopeLink?: boolean;
+  readonly onlink?: boolean;
+  readonly table?: number;
+}
+
+/** Adds a route; an identical one already there is fine. */
+export async function addRoute(ns: Ns, ifname: string, r: RouteSpec): Promise<void> {
+  const args = ['route', 'add', r.destination];
+  if (r.via) args.push('via', r.via);
+  args.push('dev', ifname);
+  if (r.src) args.push('src', r.src);
+  if (r.scopeLink) args.push('scope', 'link');
+  if (r.onlink) args.push('onlink');
+  if (r.table !== undefined) args.push('table', String(r.table));
+  try {
+    await ip(ns, args);
+  } catch (err) {
+    if (!exists(err)) throw err;
+  }
+}
+
+/** Adds `from <address> table <table>` unless the same rule is there (`ip rule add` would repeat it). */
+export async function addSourceRule(ns: Ns, address: string, table: number, priority: number): Promise<void> {
+  const family = ipVersion(address) === 6 ? '-6' : '-4';
+  const bits = ipVersion(address) === 6 ? 128 : 32;
+  const rules = JSON.parse(await ip(ns, ['-j', family, 'rule', 'show'])) as { src?: string; srclen?: number; table?: string }[];
+  if (rules.some((r) => r.src === address && (r.srclen ?? bits) === bits && r.table === String(table))) return;
+  await ip(ns, [family, 'rule', 'add', 'from', `${address}/${bits}`, 'table', String(table), 'priority', String(priority)]);
+}
