@@ -2,6 +2,7 @@
  * The typed configuration tree. Components receive only their own group (or a slice of it) through
  * their constructors; nothing reads configuration globally.
  */
+import { NO_LOCAL_NETWORKS, type LocalNetworks } from './local-networks.js';
 import type { ValueOf } from './option-types.js';
 import { OPTIONS } from './options.js';
 
@@ -9,6 +10,9 @@ type Options = typeof OPTIONS;
 
 export type Config = {
   readonly [G in keyof Options]: { readonly [K in keyof Options[G]]: ValueOf<Options[G][K]> };
+} & {
+  /** Networks and subnets of the local network driver: the [network:<name>] and [subnet:<name>] groups. */
+  readonly local_networks: LocalNetworks;
 };
 
 export type ConfigGroup<G extends keyof Config> = Config[G];
@@ -21,7 +25,8 @@ export function defaultConfig(): Config {
     for (const [name, spec] of Object.entries(options)) values[name] = spec.default;
     out[group] = values;
   }
-  return out as Config;
+  (out as Record<string, unknown>)['local_networks'] = NO_LOCAL_NETWORKS;
+  return out as unknown as Config;
 }
 
 /** A copy of `base` with some options replaced: for tests and for composing embedded defaults. */

@@ -7,6 +7,7 @@ import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig, type Config } from './config.js';
 import { parseIni } from './ini.js';
+import { buildLocalNetworks, checkNetnsOptions, DYNAMIC_GROUP, emptyRawLocalNetworks, recordDynamicOption } from './local-networks.js';
 import { IGNORED_UPSTREAM_GROUPS, OPTIONS } from './options.js';
 import type { OptionSpec } from './option-types.js';
 
@@ -41,8 +42,15 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   const ignored: string[] = [];
   const values = defaultConfig() as unknown as Record<string, Record<string, unknown>>;
   const groups = OPTIONS as unknown as Record<string, Record<string, OptionSpec<unknown>>>;
+  const localNetworks = emptyRawLocalNetworks();
 
   const apply = (group: string, name: string, text: string, where: string): void => {
+    if (DYNAMIC_GROUP.test(group)) {
+      // [network:<name>] and [subnet:<name>]: parsed together once every file has been read.
+      const warning = recordDynamicOption(localNetworks, group, name, { text, where });
+      if (warning) warnings.push(warning);
+      return;
+    }
     const spec = groups[group]?.[name];
     if (!spec) {
       if (group in groups) warnings.push(`${where}: unknown option [${group}] ${name} (ignored)`);
@@ -68,6 +76,10 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     for (const e of parsed.entries) apply(e.group, e.name, e.value, `${e.file}:${e.line}`);
   }
   for (const o of options.overrides ?? []) apply(o.group, o.name, o.value, 'override');
+
+  const built = buildLocalNetworks(localNetworks);
+  problems.push(...built.problems);
+  (values as Record<string, unknown>)['local_networks'] = built.value;
 
   const config = values as unknown as Config;
   problems.push(...crossCheck(config));
@@ -104,6 +116,7 @@ function crossCheck(config: Config): string[] {
   if (conn !== null && conn !== '' && !/^(sqlite|postgres(ql)?|mysql|mariadb)(\+[a-z0-9]+)?:\/\//i.test(conn)) {
     problems.push(`[database] connection: unsupported URL scheme in ${redactUrl(conn)}`);
   }
+  problems.push(...checkNetnsOptions(config.netns));
   return problems;
 }
 

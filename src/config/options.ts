@@ -194,6 +194,29 @@ export const OPTIONS = {
     api_db_commit_retry_max: opt.int(5, 'Accepted for compatibility.'),
     default_connection_limit: opt.int(50000, 'HAProxy maxconn of listeners without a connection_limit.', { min: 1 }),
   },
+  netns: {
+    name_prefix: opt.str(
+      'octv-',
+      'Prefix of every namespace, veth and bridge port the netns compute driver and the local network driver create ' +
+        '(1-6 characters of a-z, 0-9, -). An amphora is the namespace `<prefix>amp-<first 8 hex of its id>`.',
+    ),
+    mgmt_bridge: opt.str('octv-mgmt', 'Linux bridge of the management network in the root namespace (created when missing).'),
+    mgmt_cidr: opt.str(
+      '198.19.0.1/16',
+      'Controller address on the management bridge, with the prefix length; amphorae get the other addresses of that network.',
+    ),
+    runtime_path: opt.str(
+      '/dev/shm/octavius',
+      'Directory on tmpfs for the runtime files of amphorae (boot certificates and configuration, agent files, HAProxy files): `<runtime_path>/<compute id>/`.',
+    ),
+    agent_command: opt.str(
+      '',
+      'Command that starts an amphora agent inside its namespace, run by /bin/sh with the placeholders {boot_config}, ' +
+        '{local_config}, {runtime_dir}, {mgmt_ip} and {amphora_id} replaced (shell-quoted). ' +
+        'Default: this installation\'s `octavius agent --config-file {boot_config} --config-file {local_config}`.',
+    ),
+    agent_max_restarts: opt.int(3, 'Restarts of a dead amphora agent within 60 seconds before the amphora is reported ERROR.', { min: 0 }),
+  },
   health_manager: {
     bind_ip: opt.str('127.0.0.1', 'Address the heartbeat receiver listens on.'),
     bind_port: opt.port(5555, 'UDP port of the heartbeat receiver.'),

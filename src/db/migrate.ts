@@ -1,9 +1,11 @@
 /** Schema migrations: in-code Kysely migrations, applied by `octavius db upgrade` and at `up`. */
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/0001-initial.js';
+import * as networkPorts from './migrations/0002-network-ports.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-network-ports': networkPorts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

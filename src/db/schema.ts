@@ -308,6 +308,24 @@ export interface JobTable {
   updated_at: BigIntColumn;
 }
 
+/**
+ * IPAM of the local network driver: one row per fixed IP of a port (a port with additional VIPs
+ * has one row per subnet). Owned by that driver and reached only through its PortStore.
+ */
+export interface NetworkPortTable {
+  id: string;
+  name: string;
+  network_id: string;
+  subnet_id: string;
+  /** Canonical text (compressed IPv6), so that equal addresses collide on the unique key. */
+  ip_address: string;
+  mac_address: string;
+  device_id: string;
+  device_owner: string;
+  project_id: string | null;
+  created_at: string;
+}
+
 export interface Database {
   load_balancer: LoadBalancerTable;
   vip_security_group: VipSecurityGroupTable;
@@ -330,4 +348,5 @@ export interface Database {
   availability_zone_profile: AvailabilityZoneProfileTable;
   availability_zone: AvailabilityZoneTable;
   job: JobTable;
+  network_port: NetworkPortTable;
 }

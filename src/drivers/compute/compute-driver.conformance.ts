@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { newId } from '../../lib/ids.js';
-import type { AmphoraBuildRequest, ComputeDriver } from './compute-driver.js';
+import type { AmphoraBootFiles, AmphoraBuildRequest, ComputeDriver } from './compute-driver.js';
 
 export interface ComputeConformanceOptions {
   readonly name: string;
@@ -13,9 +13,11 @@ export interface ComputeConformanceOptions {
   readonly cleanup?: (driver: ComputeDriver) => Promise<void>;
   /** Seconds to wait for ACTIVE. */
   readonly activeTimeoutS?: number;
+  /** Boot files for drivers that start an agent (noop: none). */
+  readonly bootFiles?: (amphoraId: string) => Promise<AmphoraBootFiles>;
 }
 
-function request(): AmphoraBuildRequest {
+async function request(options: ComputeConformanceOptions): Promise<AmphoraBuildRequest> {
   const amphoraId = newId();
   return {
     amphoraId,
@@ -24,7 +26,7 @@ function request(): AmphoraBuildRequest {
     imageTag: null,
     availabilityZone: null,
     serverGroupId: null,
-    bootFiles: null,
+    bootFiles: options.bootFiles ? await options.bootFiles(amphoraId) : null,
   };
 }
 
@@ -44,7 +46,7 @@ export function computeDriverConformance(options: ComputeConformanceOptions): vo
   test(`${options.name}: a built instance becomes ACTIVE with a management address`, async () => {
     const driver = await options.create();
     try {
-      const computeId = await driver.build(request());
+      const computeId = await driver.build(await request(options));
       await waitActive(driver, computeId, timeout);
       const instance = await driver.get(computeId);
       assert.equal(instance.computeId, computeId);
@@ -58,11 +60,11 @@ export function computeDriverConformance(options: ComputeConformanceOptions): vo
   test(`${options.name}: build is idempotent per amphora id`, async () => {
     const driver = await options.create();
     try {
-      const req = request();
+      const req = await request(options);
       const first = await driver.build(req);
       const second = await driver.build(req);
       assert.equal(second, first);
-      const other = await driver.build(request());
+      const other = await driver.build(await request(options));
       assert.notEqual(other, first);
       await driver.delete(first);
       await driver.delete(other);
@@ -74,7 +76,7 @@ export function computeDriverConformance(options: ComputeConformanceOptions): vo
   test(`${options.name}: delete removes the instance and may be repeated`, async () => {
     const driver = await options.create();
     try {
-      const computeId = await driver.build(request());
+      const computeId = await driver.build(await request(options));
       await waitActive(driver, computeId, timeout);
       await driver.delete(computeId);
       await driver.delete(computeId);
