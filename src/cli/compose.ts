@@ -14,7 +14,16 @@ import { connectDatabase, type Db } from '../db/connect.js';
 import { migrateToLatest, pendingMigrations } from '../db/migrate.js';
 import { ConfigError } from '../config/load.js';
 import { Store } from '../db/store.js';
+import type { AmphoraDriver } from '../drivers/amphora/amphora-driver.js';
 import { NoopAmphoraDriver } from '../drivers/amphora/noop-amphora-driver.js';
+import { RestAmphoraDriver } from '../drivers/amphora/rest-amphora-driver.js';
+import type { ComputeDriver } from '../drivers/compute/compute-driver.js';
+import { NetnsComputeDriver, netnsComputeOptions } from '../drivers/compute/netns-compute-driver.js';
+import { LocalNetworkDriver } from '../drivers/network/local-network-driver.js';
+import { KyselyPortStore } from '../db/repositories/network-ports.js';
+import { ComputeSupervisor, type SupervisedCompute } from '../controller/compute-supervisor.js';
+import type { Amphora } from '../domain/amphora.js';
+import type { HaproxySettings } from '../render/haproxy/input.js';
 import { LocalCa } from '../drivers/certs/local-ca.js';
 import { LocalCertManager } from '../drivers/certs/local-cert-manager.js';
 import { renderAgentConfig } from '../render/agent-config.js';
@@ -49,23 +58,125 @@ export async function openStore(config: Config, log: Logger, clock: Clock = syst
   return { db, store: new Store(db, clock) };
 }
 
+/** The drivers of a process, plus what the host-local data plane needs from the composition root. */
+export interface BuiltDrivers extends Drivers {
+  /** Creates the host resources flows need (management and network bridges); idempotent. */
+  prepare(): Promise<void>;
+  /** The compute driver when it runs amphorae on this host and must be supervised (netns). */
+  readonly supervised: SupervisedCompute | null;
+}
+
 /**
  * Step 2: the drivers named by [controller_worker]. The noop drivers are upstream's test drivers;
- * netns compute, the local network and the REST amphora driver arrive with real amphorae.
+ * `compute_netns_driver` + `network_local_driver` + `amphora_haproxy_rest_driver` run real amphorae
+ * (network namespaces with HAProxy) on this host and need root.
  */
-export function buildDrivers(config: Config, log: Logger): Drivers {
+export function buildDrivers(config: Config, log: Logger, db: Db): BuiltDrivers {
   const delayMs = config.noop_drivers.task_delay_ms;
   const cw = config.controller_worker;
   const unavailable = (option: string, value: string): never => {
-    throw new Error(`[controller_worker] ${option} = ${value} is not available in this build of Octavius; use the noop driver`);
+    throw new ConfigError([`[controller_worker] ${option} = ${value} is not available in this build of Octavius`]);
   };
-  const compute = cw.compute_driver === 'compute_noop_driver' ? new NoopComputeDriver({ delayMs }) : unavailable('compute_driver', cw.compute_driver);
-  const network: NetworkDriver =
-    cw.network_driver === 'network_noop_driver' ? new NoopNetworkDriver({ delayMs }) : unavailable('network_driver', cw.network_driver);
-  const amphora =
-    cw.amphora_driver === 'amphora_noop_driver' ? new NoopAmphoraDriver({ delayMs }) : unavailable('amphora_driver', cw.amphora_driver);
+  const needsRoot = [
+    cw.compute_driver === 'compute_netns_driver' ? 'compute_driver = compute_netns_driver' : null,
+    cw.network_driver === 'network_local_driver' ? 'network_driver = network_local_driver' : null,
+  ].filter((x): x is string => x !== null);
+  if (needsRoot.length > 0 && process.getuid?.() !== 0) {
+    throw new ConfigError(needsRoot.map((o) => `[controller_worker] ${o} creates network namespaces and bridges: run as root`));
+  }
+  const certs = buildPki(config);
+
+  let netns: NetnsComputeDriver | null = null;
+  let compute: ComputeDriver;
+  if (cw.compute_driver === 'compute_noop_driver') compute = new NoopComputeDriver({ delayMs });
+  else if (cw.compute_driver === 'compute_netns_driver') compute = netns = new NetnsComputeDriver({ ...netnsComputeOptions(config.netns), log });
+  else compute = unavailable('compute_driver', cw.compute_driver);
+
+  let local: LocalNetworkDriver | null = null;
+  let network: NetworkDriver;
+  if (cw.network_driver === 'network_noop_driver') network = new NoopNetworkDriver({ delayMs });
+  else if (cw.network_driver === 'network_local_driver') {
+    network = local = new LocalNetworkDriver({
+      networks: config.local_networks,
+      interfacePrefix: config.netns.name_prefix,
+      ports: new KyselyPortStore(db.kysely),
+      log,
+    });
+  } else network = unavailable('network_driver', cw.network_driver);
+
+  let amphora: AmphoraDriver;
+  if (cw.amphora_driver === 'amphora_noop_driver') amphora = new NoopAmphoraDriver({ delayMs });
+  else if (cw.amphora_driver === 'amphora_haproxy_rest_driver') {
+    const hp = config.haproxy_amphora;
+    const agentConfig = agentConfigRenderer(config);
+    const host = netns;
+    amphora = new RestAmphoraDriver({
+      certs,
+      certManager: certificateManager(config),
+      agent: {
+        port: hp.bind_port,
+        connectTimeoutMs: hp.rest_request_conn_timeout * 1000,
+        readTimeoutMs: hp.rest_request_read_timeout * 1000,
+        maxRetries: Math.max(1, hp.active_connection_max_retries),
+        retryIntervalMs: hp.active_connection_retry_interval * 1000,
+        lbNetworkInterface: hp.lb_network_interface,
+      },
+      render: haproxySettings(config),
+      agentConfigFor: (a) => agentConfig(a.id, a.role === 'STANDALONE' || a.role === null ? 'SINGLE' : 'ACTIVE_STANDBY'),
+      ...(host ? { pathsFor: (a: Amphora) => (a.computeId ? host.amphoraPaths(a.computeId) : null) } : {}),
+      log,
+    });
+  } else amphora = unavailable('amphora_driver', cw.amphora_driver);
+
   log.debug({ compute: cw.compute_driver, network: cw.network_driver, amphora: cw.amphora_driver }, 'drivers chosen');
-  return { compute, network, amphora, certs: buildPki(config) };
+  return {
+    compute,
+    network,
+    amphora,
+    certs,
+    supervised: netns,
+    async prepare() {
+      if (netns) await netns.ensureMgmtBridge();
+      if (local) await local.ensureBridges();
+    },
+  };
+}
+
+/** Rendering settings of HAProxy configurations from [haproxy_amphora]. */
+export function haproxySettings(config: Config): HaproxySettings {
+  const hp = config.haproxy_amphora;
+  return {
+    basePath: hp.base_path,
+    baseCertDir: hp.base_cert_dir,
+    defaultConnectionLimit: hp.default_connection_limit,
+    timeoutClientData: hp.timeout_client_data,
+    timeoutMemberConnect: hp.timeout_member_connect,
+    timeoutMemberData: hp.timeout_member_data,
+    timeoutTcpInspect: hp.timeout_tcp_inspect,
+    connectionLogging: hp.connection_logging,
+    userLogFormat: hp.user_log_format,
+    stickSize: hp.haproxy_stick_size,
+    nbthread: hp.nbthread,
+    // No syslog inside netns amphorae: `log` lines would only cost a socket per worker.
+    logTarget: null,
+  };
+}
+
+/** Where TLS container references resolve (the API stores them, the amphora driver reads them). */
+export function certificateManager(config: Config): LocalCertManager {
+  return new LocalCertManager({ storagePath: config.certificates.storage_path ?? join(config.DEFAULT.state_path, 'certificates') });
+}
+
+/** Step 2b: supervision of host-local amphorae (netns), in the processes that run flows. */
+export function buildComputeSupervisor(config: Config, log: Logger, store: Store, drivers: BuiltDrivers): ComputeSupervisor | null {
+  if (!drivers.supervised) return null;
+  return new ComputeSupervisor({
+    compute: drivers.supervised,
+    store,
+    log,
+    superviseIntervalMs: config.netns.supervise_interval * 1000,
+    reconcileIntervalMs: config.netns.reconcile_interval * 1000,
+  });
 }
 
 /** The internal PKI under the state directory (or the operator's CA from [certificates]). */
@@ -147,7 +258,7 @@ export function buildApi(config: Config, log: Logger, store: Store, drivers: Dri
     authorizer,
     providers: buildProviders(config, log),
     network: drivers.network,
-    certificates: new LocalCertManager({ storagePath: config.certificates.storage_path ?? join(config.DEFAULT.state_path, 'certificates') }),
+    certificates: certificateManager(config),
     vips: {
       allocate: (lb) => drivers.network.allocateVip(lb),
       deallocate: (lb) => drivers.network.deallocateVip(lb),

@@ -6,6 +6,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/config.js';
 import type { Worker } from '../controller/worker.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { embeddedDefaults } from './embedded.js';
 
 export type CommandName = 'up' | 'api' | 'worker' | 'housekeeping' | 'db-upgrade' | 'agent';
 
@@ -18,13 +19,13 @@ export async function runCommand(name: CommandName, configFiles: readonly string
   // The amphora agent has its own configuration and never opens the database; loading the
   // control plane's modules would only slow down the start of an amphora.
   if (name === 'agent') return (await import('../agent/agent.js')).runAgent(configFiles);
-  const { buildApi, buildDrivers, buildHousekeeping, buildWorker, openStore } = await import('./compose.js');
-  // `up` without a configuration file runs on embedded defaults, which include a default project
-  // for noauth requests so that the openstack CLI (which cannot send X-Project-Id) can create objects.
-  const overrides = name === 'up' && configFiles.length === 0 ? [{ group: 'api_settings', name: 'noauth_default_project', value: 'demo' }] : [];
+  const { buildApi, buildComputeSupervisor, buildDrivers, buildHousekeeping, buildWorker, openStore } = await import('./compose.js');
+  const embedded = name === 'up' && configFiles.length === 0 ? embeddedDefaults(process.getuid?.() === 0) : null;
+  const overrides = embedded?.overrides ?? [];
   const { config, warnings, ignored } = loadConfig({ files: configFiles, overrides });
   const log = createLogger({ level: config.DEFAULT.log_level ?? (config.DEFAULT.debug ? 'debug' : 'info') });
   for (const w of warnings) log.warn(w);
+  if (embedded) log.info(embedded.notice);
   if (ignored.length > 0) log.debug({ options: ignored }, 'upstream options accepted and not used by Octavius');
 
   const migrate = name === 'up' || name === 'db-upgrade';
@@ -34,7 +35,16 @@ export async function runCommand(name: CommandName, configFiles: readonly string
     return;
   }
   const stoppables: Stoppable[] = [];
-  const drivers = buildDrivers(config, log);
+  const drivers = buildDrivers(config, log, db);
+  if (name === 'up' || name === 'worker') {
+    // Bridges before the first flow; then re-adopt the amphorae of this host and watch them.
+    await drivers.prepare();
+    const supervisor = buildComputeSupervisor(config, log, store, drivers);
+    if (supervisor) {
+      await supervisor.start();
+      stoppables.push({ name: 'compute-supervisor', stop: () => supervisor.stop() });
+    }
+  }
 
   // In `up` the API wakes the worker in the same process as soon as a job is committed; a
   // separate worker process finds jobs by polling ([task_flow] job_poll_interval).
@@ -100,7 +110,9 @@ function waitForSignal(log: Logger, stoppables: readonly Stoppable[], close: () 
 function nextSteps(config: Config, database: string): string {
   const { bind_host: host, bind_port: port, auth_strategy: auth, noauth_default_project: project } = config.api_settings;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const subnet = '8b3c1a4e-7b3b-4a0b-9f8f-0f6d2b8c9d10';
+  // The noop network driver's fixed subnet, or the first subnet of the local network driver.
+  const local = config.controller_worker.network_driver === 'network_local_driver' ? config.local_networks.subnets[0] : undefined;
+  const subnet = local?.id ?? '8b3c1a4e-7b3b-4a0b-9f8f-0f6d2b8c9d10';
   return [
     '',
     `Octavius is up on ${url}`,
@@ -119,6 +131,13 @@ function nextSteps(config: Config, database: string): string {
     `  openstack loadbalancer create --name lb1 --vip-subnet-id ${subnet} --wait`,
     '  openstack loadbalancer list',
     '',
+    ...(local
+      ? [
+          'A whole load balancer with two member servers on this host, traffic through its VIP, then clean-up:',
+          `  npx octavius demo --endpoint ${url}`,
+          '',
+        ]
+      : []),
     `API description: ${url}/openapi.json     Stop: Ctrl-C`,
     '',
   ].join('\n');

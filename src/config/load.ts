@@ -28,10 +28,17 @@ export interface LoadedConfig {
   readonly ignored: readonly string[];
 }
 
+/** A value set by the program, applied after every file (as oslo.config's set_override). */
+export interface ConfigOverride {
+  readonly group: string;
+  readonly name: string;
+  readonly value: string;
+}
+
 export interface LoadOptions {
   readonly files: readonly string[];
   /** Extra `group.option=value` settings applied after the files (used by `octavius up` defaults). */
-  readonly overrides?: readonly { group: string; name: string; value: string }[];
+  readonly overrides?: readonly ConfigOverride[];
   readonly readFile?: (path: string) => string;
 }
 

@@ -193,6 +193,7 @@ export const OPTIONS = {
     api_db_commit_retry_backoff: opt.int(1, 'Accepted for compatibility.'),
     api_db_commit_retry_max: opt.int(5, 'Accepted for compatibility.'),
     default_connection_limit: opt.int(50000, 'HAProxy maxconn of listeners without a connection_limit.', { min: 1 }),
+    nbthread: opt.int(1, 'HAProxy threads per load balancer (`nbthread`); 1 measured best for many small load balancers on one host.', { min: 1, max: 64 }),
   },
   netns: {
     name_prefix: opt.str(
@@ -216,6 +217,12 @@ export const OPTIONS = {
         'Default: this installation\'s `octavius agent --config-file {boot_config} --config-file {local_config}`.',
     ),
     agent_max_restarts: opt.int(3, 'Restarts of a dead amphora agent within 60 seconds before the amphora is reported ERROR.', { min: 0 }),
+    supervise_interval: opt.float(1, 'Seconds between checks that every amphora agent on this host is alive (dead ones are started again).', { min: 0.1 }),
+    reconcile_interval: opt.int(
+      60,
+      'Seconds between comparisons of the amphora namespaces on this host with the database: unknown ones (orphans of crashed flows) are deleted. Also done at start.',
+      { min: 1 },
+    ),
   },
   health_manager: {
     bind_ip: opt.str('127.0.0.1', 'Address the heartbeat receiver listens on.'),

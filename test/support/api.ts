@@ -85,7 +85,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     if (owned) await database.drop();
     throw err;
   }
-  const drivers = buildDrivers(config, log);
+  const drivers = buildDrivers(config, log, db);
   const worker = options.worker === false ? null : buildWorker(config, log, store, drivers);
   const { app, deps } = buildApi(config, log, store, drivers, () => worker?.notify());
   await app.ready();

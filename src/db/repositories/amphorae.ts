@@ -120,6 +120,12 @@ export class AmphoraRepository {
     return null;
   }
 
+  /** Amphorae that are not DELETED, with their compute ids: what a compute driver must keep. */
+  async live(): Promise<{ id: string; computeId: string | null; status: AmphoraStatus }[]> {
+    const rows = await this.#c.ex.selectFrom('amphora').select(['id', 'compute_id', 'status']).where('status', '!=', 'DELETED').execute();
+    return rows.map((r) => ({ id: r.id, computeId: r.compute_id, status: r.status as AmphoraStatus }));
+  }
+
   /** Spares in the pool: READY and building ones (so that a refill does not overshoot). */
   async countSpares(): Promise<number> {
     const r = await this.#c.ex

@@ -32,6 +32,12 @@ export interface RestAmphoraDriverOptions {
   readonly render: HaproxySettings;
   /** The rendered amphora-agent.conf of an amphora (PUT /1.0/config). */
   readonly agentConfigFor: (amphora: Amphora) => string | Promise<string>;
+  /**
+   * Where an amphora keeps its files when that is not [haproxy_amphora] base_path / base_cert_dir
+   * (several netns amphorae share one file system, each under its own runtime directory). The
+   * rendered configuration names the stats socket, server-state file and certificates by path.
+   */
+  readonly pathsFor?: (amphora: Amphora) => { readonly basePath: string; readonly baseCertDir: string } | null;
   /** Pause between GET / attempts while waiting for a new agent. */
   readonly connectivityPollMs?: number;
   readonly log: Logger;
@@ -132,7 +138,9 @@ export class RestAmphoraDriver implements AmphoraDriver {
     const haproxyVersion = await this.#haproxyVersion(amphora);
     const details = replyJson<AgentDetails>(await this.#call(amphora, { method: 'GET', path: agentPaths.details() }, [200]), 'details');
     const maxOpenFiles = typeof details.max_open_files === 'number' ? details.max_open_files : null;
-    const rendered = renderHaproxyConfig({ graph: g, amphora, haproxyVersion, maxOpenFiles, settings: this.#o.render });
+    const paths = this.#o.pathsFor?.(amphora) ?? null;
+    const settings = paths ? { ...this.#o.render, ...paths } : this.#o.render;
+    const rendered = renderHaproxyConfig({ graph: g, amphora, haproxyVersion, maxOpenFiles, settings });
     for (const p of rendered.problems) this.#log.warn({ lbId, amphoraId: amphora.id, problem: p }, 'render problem');
     if (rendered.text === '') {
       throw new DomainError('driver_error', `No HAProxy configuration could be rendered for load balancer ${lbId}`, {

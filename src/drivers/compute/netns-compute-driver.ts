@@ -98,6 +98,12 @@ export class NetnsComputeDriver implements ComputeDriver {
     return `${this.#o.namePrefix}amp-${shortHex(amphoraId)}`;
   }
 
+  /** The agent's base_path and base_cert_dir inside the amphora's runtime directory (see local.conf). */
+  amphoraPaths(computeId: string): { basePath: string; baseCertDir: string } {
+    const base = join(this.#dir(computeId), 'base');
+    return { basePath: base, baseCertDir: join(base, 'certs') };
+  }
+
   #mgmtVeth(computeId: string): string {
     return hostVethName(this.#o.namePrefix, 'm', computeId.slice(-8));
   }
@@ -192,7 +198,7 @@ export class NetnsComputeDriver implements ComputeDriver {
       '',
       '[haproxy_amphora]',
       `base_path = ${join(dir, 'base')}`,
-      `base_cert_dir = ${join(dir, 'base', 'certs')}`,
+      `base_cert_dir = ${join(dir, 'base', 'certs')}`, // as amphoraPaths()
       `bind_host = ${mgmtIp}`,
       '',
     ].join('\n');
