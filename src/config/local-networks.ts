@@ -313,6 +313,9 @@ function checkSubnet(
 }
 
 /** Checks of the [netns] group (names must fit Linux's 15-character interface names). */
+/** HAProxy's limit on UNIX socket paths (its own message: `too long (max 97)`). */
+const MAX_SOCKET_PATH = 97;
+
 export function checkNetnsOptions(netns: {
   readonly name_prefix: string;
   readonly mgmt_bridge: string;
@@ -335,6 +338,15 @@ export function checkNetnsOptions(netns: {
     problems.push(`[netns] mgmt_cidr = ${JSON.stringify(netns.mgmt_cidr)}: needs a host address and room for amphorae (prefix at most /${mgmt.cidr.version === 4 ? 30 : 126})`);
   }
   if (!netns.runtime_path.startsWith('/')) problems.push(`[netns] runtime_path = ${JSON.stringify(netns.runtime_path)}: must be an absolute path`);
+  // HAProxy's master socket lives at <runtime_path>/<prefix>amp-<8 hex>/base/<lb id>/master.sock and
+  // HAProxy refuses socket paths longer than 97 bytes.
+  const socketPath = `${netns.runtime_path.replace(/\/+$/, '')}/${'x'.repeat(6)}amp-xxxxxxxx/base/${'x'.repeat(36)}/master.sock`;
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
+    problems.push(
+      `[netns] runtime_path = ${JSON.stringify(netns.runtime_path)}: too long; HAProxy's sockets below it would exceed ${MAX_SOCKET_PATH} bytes ` +
+        `(at most ${MAX_SOCKET_PATH - (socketPath.length - netns.runtime_path.replace(/\/+$/, '').length)} bytes)`,
+    );
+  }
   return problems;
 }
 

@@ -10,7 +10,7 @@ import type { ApiDeps } from '../../src/api/deps.js';
 import type { Worker } from '../../src/controller/worker.js';
 import type { Engine, Db } from '../../src/db/connect.js';
 import type { Store } from '../../src/db/store.js';
-import { silentLogger } from '../../src/lib/logger.js';
+import { createLogger, silentLogger } from '../../src/lib/logger.js';
 import { createTestDatabase, engines, type TestDatabase } from './databases.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,7 +76,8 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   const owned = options.database === undefined;
   const database: TestDatabase = options.database ?? (await createTestDatabase(engine));
   const config = withOverrides(testConfig(options.config), { database: { connection: database.url } });
-  const log = silentLogger();
+  // OCTAVIUS_TEST_LOG=debug (or info...) shows the in-process services' log on stderr.
+  const log = process.env['OCTAVIUS_TEST_LOG'] ? createLogger({ level: process.env['OCTAVIUS_TEST_LOG'], fd: 2 }) : silentLogger();
   let db: Db;
   let store: Store;
   try {
@@ -85,7 +86,15 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     if (owned) await database.drop();
     throw err;
   }
-  const drivers = buildDrivers(config, log, db);
+  let drivers: ReturnType<typeof buildDrivers>;
+  try {
+    drivers = buildDrivers(config, log, db);
+    await drivers.prepare();
+  } catch (err) {
+    await db.close();
+    if (owned) await database.drop();
+    throw err;
+  }
   const worker = options.worker === false ? null : buildWorker(config, log, store, drivers);
   const { app, deps } = buildApi(config, log, store, drivers, () => worker?.notify());
   await app.ready();

@@ -5,7 +5,7 @@ import { markSubobjects } from './lifecycle.js';
 export function markLoadBalancerActive<S extends { loadBalancerId: string; markSubobjects?: boolean }>(): Task<S> {
   return task<S>('MarkLBActiveInDB', async (ctx, s) => {
     await ctx.store.transaction(async (tx) => {
-      if (s.markSubobjects) await markSubobjects({ ...ctx, store: tx }, s.loadBalancerId, 'ACTIVE');
+      if (s.markSubobjects) await markSubobjects(tx, s.loadBalancerId, 'ACTIVE');
       await tx.loadBalancers.setStatus(s.loadBalancerId, { provisioningStatus: 'ACTIVE' });
     });
   });

@@ -3,7 +3,8 @@
  * runs last when a flow fails) leaves the objects in the statuses of spec §3.3: the changed object
  * ERROR, its parents unlocked (ACTIVE), the load balancer ACTIVE, or ERROR for load balancer flows.
  */
-import { task, type Task, type TaskContext } from '../engine/task.js';
+import type { Store } from '../../db/store.js';
+import { task, type Task } from '../engine/task.js';
 
 export interface LoadBalancerState {
   readonly loadBalancerId: string;
@@ -17,15 +18,18 @@ export function loadBalancerToErrorOnRevert<S extends LoadBalancerState & { mark
     async (ctx, s) => {
       await ctx.store.transaction(async (tx) => {
         await tx.loadBalancers.setStatus(s.loadBalancerId, { provisioningStatus: 'ERROR' });
-        if (s.markSubobjects) await markSubobjects(ctx, s.loadBalancerId, 'ERROR');
+        if (s.markSubobjects) await markSubobjects(tx, s.loadBalancerId, 'ERROR');
       });
     },
   );
 }
 
-/** Sets provisioning status of everything under a load balancer (upstream's mark_subobjects). */
-export async function markSubobjects(ctx: TaskContext, loadBalancerId: string, status: 'ACTIVE' | 'ERROR'): Promise<void> {
-  const store = ctx.store;
+/**
+ * Sets provisioning status of everything under a load balancer (upstream's mark_subobjects). Takes
+ * the transaction's store: a query on the outer store inside a transaction would wait forever for
+ * SQLite's one connection.
+ */
+export async function markSubobjects(store: Store, loadBalancerId: string, status: 'ACTIVE' | 'ERROR'): Promise<void> {
   const listeners = await store.listeners.forLoadBalancer(loadBalancerId);
   const pools = await store.pools.forLoadBalancer(loadBalancerId);
   const poolIds = pools.map((p) => p.id);
