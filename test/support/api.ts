@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { defaultConfig, withOverrides, type Config } from '../../src/config/config.js';
-import { buildApi, buildDrivers, buildWorker, openStore } from '../../src/cli/compose.js';
+import { buildApi, buildDrivers, buildWorker, openStore, type BuiltDrivers } from '../../src/cli/compose.js';
 import type { ApiDeps } from '../../src/api/deps.js';
 import type { Worker } from '../../src/controller/worker.js';
 import type { Engine, Db } from '../../src/db/connect.js';
@@ -53,6 +53,8 @@ export interface TestApi {
   readonly deps: ApiDeps;
   readonly config: Config;
   readonly worker: Worker | null;
+  /** The drivers the worker and API use (the real ones under test/support/dataplane.ts). */
+  readonly drivers: BuiltDrivers;
   request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
   /** Polls GET `path` until `<rootKey>.provisioning_status` is `status` (or the object is gone for 'DELETED'). */
   waitForStatus(path: string, rootKey: string, status?: string, timeoutMs?: number): Promise<TestResponse['body']>;
@@ -86,7 +88,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     if (owned) await database.drop();
     throw err;
   }
-  let drivers: ReturnType<typeof buildDrivers>;
+  let drivers: BuiltDrivers;
   try {
     drivers = buildDrivers(config, log, db);
     await drivers.prepare();
@@ -126,6 +128,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     deps,
     config,
     worker,
+    drivers,
     request,
     async waitForStatus(path, rootKey, status = 'ACTIVE', timeoutMs = 15000) {
       const deadline = Date.now() + timeoutMs;
