@@ -24,6 +24,30 @@ export interface Amphora {
   readonly updatedAt: string | null;
 }
 
+/** An amphora with nothing known yet but what `fields` says (a new row, test fixtures). */
+export function blankAmphora(fields: Pick<Amphora, 'id' | 'status' | 'createdAt'> & Partial<Amphora>): Amphora {
+  return {
+    computeId: null,
+    loadBalancerId: null,
+    lbNetworkIp: null,
+    vrrpIp: null,
+    haIp: null,
+    vrrpPortId: null,
+    haPortId: null,
+    role: null,
+    certExpiration: null,
+    certBusy: false,
+    vrrpInterface: null,
+    vrrpId: null,
+    vrrpPriority: null,
+    cachedZone: null,
+    imageId: null,
+    computeFlavor: null,
+    updatedAt: null,
+    ...fields,
+  };
+}
+
 export const VRRP_PRIORITY: Readonly<Record<AmphoraRole, number | null>> = {
   STANDALONE: null,
   MASTER: 100,

@@ -62,6 +62,22 @@ export interface Member {
   reopen(): Promise<void>;
 }
 
+/** An HTTP member; `holding`/`release` matter only with the `hold` option. */
+export interface HttpMember extends Member {
+  /** Requests to `/hold...` waiting for release(). */
+  holding(): number;
+  /** Answers every request waiting at `/hold...`. */
+  release(): void;
+}
+
+export interface HttpMemberOptions {
+  readonly proxyProtocol?: boolean;
+  /** Every response sets this cookie to the member's name (an application session cookie). */
+  readonly setCookie?: string;
+  /** Requests whose path starts with `/hold` get no answer until release() (a long request). */
+  readonly hold?: boolean;
+}
+
 export interface HttpReply {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
@@ -78,7 +94,7 @@ export interface DataPlane {
   readonly mem4: SubnetInfo;
   readonly runtimePath: string;
   /** An HTTP member that answers every request with an EchoReply (JSON). */
-  httpMember(name: string, address: string, port: number, options?: { proxyProtocol?: boolean }): Promise<Member>;
+  httpMember(name: string, address: string, port: number, options?: HttpMemberOptions): Promise<HttpMember>;
   /** A TCP member that writes `<name>\n` and closes, or echoes what it receives with `echo`. */
   tcpMember(name: string, address: string, port: number): Promise<Member>;
   /** One HTTP request on a new connection. */
@@ -220,6 +236,7 @@ ${memExtra}`;
 
     httpMember(name, address, port, o = {}) {
       let count = 0;
+      let held: (() => void)[] = [];
       const server = createHttpServer((req, res) => {
         count++;
         const socket = req.socket as typeof req.socket & { proxyLine?: string };
@@ -232,8 +249,30 @@ ${memExtra}`;
           proxyLine: socket.proxyLine ?? null,
         };
         const body = JSON.stringify(reply);
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-member': name });
-        res.end(body);
+        const answer = () => {
+          res.writeHead(200, {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            'x-member': name,
+            ...(o.setCookie ? { 'set-cookie': `${o.setCookie}=${name}; Path=/` } : {}),
+          });
+          res.end(body);
+        };
+        if (o.hold && reply.path.startsWith('/hold')) held.push(answer);
+        else answer();
+      });
+      const withHold = (m: Member): HttpMember => ({
+        ...m,
+        holding: () => held.length,
+        release: () => {
+          const waiting = held;
+          held = [];
+          for (const answer of waiting) answer();
+        },
+        close: () => {
+          held = [];
+          return m.close();
+        },
       });
       server.keepAliveTimeout = 1000;
       if (o.proxyProtocol) {
@@ -259,9 +298,9 @@ ${memExtra}`;
             server.emit('connection', socket);
           });
         });
-        return track(tcp, address, port, name, () => count);
+        return track(tcp, address, port, name, () => count).then(withHold);
       }
-      return track(server, address, port, name, () => count);
+      return track(server, address, port, name, () => count).then(withHold);
     },
 
     tcpMember(name, address, port) {

@@ -3,7 +3,7 @@
  * agent, then the VIP port. Every step records what it made in the amphora row, so that a resumed
  * flow and the revert find it.
  */
-import { VRRP_PRIORITY } from '../../domain/amphora.js';
+import { blankAmphora, VRRP_PRIORITY } from '../../domain/amphora.js';
 import { DomainError } from '../../domain/errors.js';
 import type { AmphoraRole } from '../../domain/status.js';
 import { sleep, timestamp } from '../../lib/clock.js';
@@ -68,29 +68,9 @@ export function buildAmphora<S extends AmphoraBuildState>(role: AmphoraRole | nu
         if (s.spares?.[slot]) return;
         const id = ctx.stableId(`amphora:${slot}`);
         if (!(await ctx.store.amphorae.get(id))) {
-          const now = timestamp(ctx.clock.now());
-          await ctx.store.amphorae.insert({
-            id,
-            computeId: null,
-            status: 'PENDING_CREATE',
-            loadBalancerId: s.loadBalancerId || null,
-            lbNetworkIp: null,
-            vrrpIp: null,
-            haIp: null,
-            vrrpPortId: null,
-            haPortId: null,
-            role: null,
-            certExpiration: null,
-            certBusy: false,
-            vrrpInterface: null,
-            vrrpId: null,
-            vrrpPriority: null,
-            cachedZone: null,
-            imageId: null,
-            computeFlavor: null,
-            createdAt: now,
-            updatedAt: null,
-          });
+          await ctx.store.amphorae.insert(
+            blankAmphora({ id, status: 'PENDING_CREATE', loadBalancerId: s.loadBalancerId || null, createdAt: timestamp(ctx.clock.now()) }),
+          );
         }
         return { amphorae: { ...s.amphorae, [slot]: id } } as Partial<S>;
       },

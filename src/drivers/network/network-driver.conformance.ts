@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Amphora } from '../../domain/amphora.js';
+import { blankAmphora, type Amphora } from '../../domain/amphora.js';
 import type { LoadBalancer } from '../../domain/load-balancer.js';
 import { newId } from '../../lib/ids.js';
 import { cidrContains } from '../../lib/ip.js';
@@ -29,28 +29,7 @@ export interface NetworkConformanceOptions {
 }
 
 export function amphoraWith(computeId: string | null, id = newId()): Amphora {
-  return {
-    id,
-    computeId,
-    status: 'ALLOCATED',
-    loadBalancerId: null,
-    lbNetworkIp: null,
-    vrrpIp: null,
-    haIp: null,
-    vrrpPortId: null,
-    haPortId: null,
-    role: 'STANDALONE',
-    certExpiration: null,
-    certBusy: false,
-    vrrpInterface: null,
-    vrrpId: null,
-    vrrpPriority: null,
-    cachedZone: null,
-    imageId: null,
-    computeFlavor: null,
-    createdAt: '2026-01-01T00:00:00',
-    updatedAt: null,
-  };
+  return blankAmphora({ id, computeId, status: 'ALLOCATED', role: 'STANDALONE', createdAt: '2026-01-01T00:00:00' });
 }
 
 export function loadBalancerOn(subnetId: string | null, vip: Partial<LoadBalancer['vip']> = {}, extra: Partial<LoadBalancer> = {}): LoadBalancer {

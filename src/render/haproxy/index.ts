@@ -14,7 +14,7 @@
  * Golden cases: testdata/<behaviour>.in.json → <behaviour>.haproxy.cfg (UPDATE_GOLDEN=1 rewrites
  * them), each checked with `haproxy -c` by golden.test.ts.
  */
-import type { Amphora } from '../../domain/amphora.js';
+import { blankAmphora, type Amphora } from '../../domain/amphora.js';
 import type { LoadBalancerGraph } from '../../domain/graph.js';
 import { emit } from './emit.js';
 import type { HaproxyRenderInput, HaproxyRenderResult, HaproxySettings } from './input.js';
@@ -40,28 +40,7 @@ export function renderHaproxyConfig(input: HaproxyRenderInput): HaproxyRenderRes
   return { text: t.ir && proxies ? emit(t.ir) : '', problems: t.problems, tlsFiles: t.tlsFiles };
 }
 
-const PLACEHOLDER_AMPHORA: Amphora = {
-  id: '',
-  computeId: null,
-  status: 'ALLOCATED',
-  loadBalancerId: null,
-  lbNetworkIp: null,
-  vrrpIp: null,
-  haIp: null,
-  vrrpPortId: null,
-  haPortId: null,
-  role: null,
-  certExpiration: null,
-  certBusy: false,
-  vrrpInterface: null,
-  vrrpId: null,
-  vrrpPriority: null,
-  cachedZone: null,
-  imageId: null,
-  computeFlavor: null,
-  createdAt: '',
-  updatedAt: null,
-};
+const PLACEHOLDER_AMPHORA: Amphora = blankAmphora({ id: '', status: 'ALLOCATED', createdAt: '' });
 
 // Settings that do not change which certificate files are referenced.
 const NEUTRAL_SETTINGS: Omit<HaproxySettings, 'baseCertDir'> = {

@@ -8,7 +8,7 @@ import { ProblemList, type RenderProblem } from '../problem.js';
 import type { KeepalivedConfigIR, VirtualRoute, VirtualRule } from './ir.js';
 
 export interface KeepalivedSettings {
-  /** The agent's base path; the track file is `<base>/vrrp/haproxy-down`. */
+  /** The agent's base path; the track file is `<base>/vrrp/haproxy_down`. */
   readonly basePath: string;
   /** `[keepalived_vrrp] vrrp_advert_int`, seconds (VRRPv3: 0.01 to 40.95). */
   readonly advertInt: number;
@@ -26,8 +26,11 @@ export interface KeepalivedRenderInput {
   readonly settings: KeepalivedSettings;
 }
 
-/** Name of the track file keepalived watches; the agent writes 1 when haproxy exits, 0 when it is back. */
-export const HAPROXY_TRACK_FILE = 'haproxy-down';
+/**
+ * Name of the track file keepalived watches; the agent writes 1 when haproxy exits, 0 when it is
+ * back. Must match the agent's `paths.haproxyTrackFile` (golden.test.ts checks it).
+ */
+export const HAPROXY_TRACK_FILE = 'haproxy_down';
 
 export function haproxyTrackFilePath(basePath: string): string {
   return `${basePath.replace(/\/+$/, '')}/vrrp/${HAPROXY_TRACK_FILE}`;

@@ -3,7 +3,7 @@
  * matter for the behaviour; everything else takes the defaults below (an ACTIVE, enabled,
  * upstream-defaulted object). Test support only (excluded from the build with testdata/).
  */
-import type { Amphora } from '../../../domain/amphora.js';
+import { blankAmphora, type Amphora } from '../../../domain/amphora.js';
 import type { LoadBalancerGraph } from '../../../domain/graph.js';
 import type { HealthMonitor } from '../../../domain/health-monitor.js';
 import type { L7Policy, L7Rule } from '../../../domain/l7.js';
@@ -216,29 +216,16 @@ export function l7rule(o: Partial1<L7Rule>): L7Rule {
 }
 
 export function amphora(o: Partial1<Amphora>): Amphora {
-  return {
+  const base = blankAmphora({
     id: 'amphora-1',
     computeId: 'octv-amp-amphora1',
     status: 'ALLOCATED',
     loadBalancerId: 'lb-1',
     lbNetworkIp: '198.19.0.2',
-    vrrpIp: null,
-    haIp: null,
-    vrrpPortId: null,
-    haPortId: null,
     role: 'STANDALONE',
-    certExpiration: null,
-    certBusy: false,
-    vrrpInterface: null,
-    vrrpId: null,
-    vrrpPriority: null,
-    cachedZone: null,
-    imageId: null,
-    computeFlavor: null,
     createdAt: T,
-    updatedAt: null,
-    ...o,
-  } as Amphora;
+  });
+  return { ...base, ...o } as Amphora;
 }
 
 export function graphOf(c: CaseInput): LoadBalancerGraph {
