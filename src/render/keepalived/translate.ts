@@ -46,6 +46,11 @@ function plainAddress(value: string | null): string | null {
   return value !== null && !value.includes('%') && ipVersion(value) !== null ? value : null;
 }
 
+/** Family of a normalised `address/prefix`. */
+function networkVersion(cidr: string): 4 | 6 | null {
+  return ipVersion(cidr.slice(0, cidr.indexOf('/')));
+}
+
 export function translate(input: KeepalivedRenderInput): { ir: KeepalivedConfigIR | null; problems: readonly RenderProblem[] } {
   const { graph, amphora, settings } = input;
   const lb = graph.loadBalancer;
@@ -87,6 +92,10 @@ export function translate(input: KeepalivedRenderInput): { ir: KeepalivedConfigI
     }
     if (!peers.includes(peer)) peers.push(peer);
   }
+  // keepalived 2.2 turns an empty unicast_peer block into multicast VRRP ("Defaulting to
+  // multicast"), where every load balancer's instance uses virtual_router_id 1 on a shared L2
+  // segment and a lone amphora could silence another load balancer's. Refuse instead.
+  if (peers.length === 0) return none('amphora', amphora.id, 'no other ALLOCATED amphora has a usable vrrp_ip: keepalived would fall back to multicast VRRP');
 
   const addresses: string[] = [];
   const excludedAddresses: string[] = [];
@@ -110,18 +119,27 @@ export function translate(input: KeepalivedRenderInput): { ir: KeepalivedConfigI
     (v === family ? addresses : excludedAddresses).push(address);
     rules.push({ kind: 'source-rule', source: address, prefixLength: v === 4 ? 32 : 128 });
     const subnet = input.subnets.find((s) => s.id === vip.subnetId);
-    const network = subnet ? normaliseCidr(subnet.cidr) : null;
-    if (!subnet || !network) {
+    if (!subnet) {
       problems.notice('loadbalancer', lb.id, `no subnet known for VIP ${address}: no routes for it in table 1`);
+      continue;
+    }
+    // Every address of a route must be of the VIP's family: `keepalived -t` reports anything else
+    // as a configuration error ("Cannot mix IPv4 and IPv6 addresses for route").
+    const network = normaliseCidr(subnet.cidr);
+    if (!network || networkVersion(network) !== v) {
+      problems.notice('loadbalancer', lb.id, `subnet ${subnet.id} has no IPv${v} CIDR (${JSON.stringify(subnet.cidr)}): no routes for VIP ${address} in table 1`);
       continue;
     }
     routes.push({ kind: 'subnet-route', network, source: address });
     const gateway = plainAddress(subnet.gatewayIp);
     if (gateway && ipVersion(gateway) === v) routes.push({ kind: 'default-route', gateway });
+    else if (subnet.gatewayIp !== null) {
+      problems.notice('loadbalancer', lb.id, `gateway ${JSON.stringify(subnet.gatewayIp)} of subnet ${subnet.id} is not an IPv${v} address: no default route for VIP ${address} in table 1`);
+    }
     for (const hr of subnet.hostRoutes) {
       const destination = normaliseCidr(hr.destination);
       const nexthop = plainAddress(hr.nexthop);
-      if (!destination || !nexthop || ipVersion(nexthop) !== v) {
+      if (!destination || networkVersion(destination) !== v || !nexthop || ipVersion(nexthop) !== v) {
         problems.notice('loadbalancer', lb.id, `host route ${JSON.stringify(hr)} of subnet ${subnet.id} is not usable: left out`);
         continue;
       }
