@@ -151,3 +151,12 @@ test('unknown options of dynamic groups are warnings, like those of fixed groups
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /unknown option \[network:n\] flavour/);
 });
+
+test('a runtime_path too long for HAProxy socket paths below it is refused; the default and 24 bytes pass', () => {
+  assert.doesNotThrow(() => load('[netns]\nruntime_path = /dev/shm/octavius\n'));
+  assert.doesNotThrow(() => load(`[netns]\nruntime_path = /${'r'.repeat(23)}\n`));
+  assert.throws(
+    () => load(`[netns]\nruntime_path = /${'r'.repeat(24)}\n`),
+    (err: unknown) => err instanceof ConfigError && err.problems.length === 1 && /runtime_path = .*too long.*at most 24 bytes/.test(err.problems[0]!),
+  );
+});
