@@ -317,7 +317,10 @@ export class HaproxyService {
       const ref = `${c.backend}/${c.server.name}`;
       if (c.kind === 'remove') {
         if (!(await cli(`set server ${ref} state maint`))) return false;
-        if (!(await cli(`shutdown sessions server ${ref}`))) return false;
+        // NOTE: no `shutdown sessions`: it cuts requests in flight at the member, which HAProxy's
+        // retry-on then sends to another member (a POST executed twice). Maint takes no new requests;
+        // when the ones in flight do not finish in time, the reload applies the removal and the old
+        // worker lets them finish, as upstream's reload does.
         let deleted = false;
         // `del server` waits for the server's connections (idle ones included) to be gone.
         for (let i = 0; i < 20 && !deleted; i++) {
