@@ -13,6 +13,7 @@ import { ComputeSupervisor } from '../../src/controller/compute-supervisor.js';
 import { NetnsComputeDriver, netnsComputeOptions } from '../../src/drivers/compute/netns-compute-driver.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { rootSkipReason, startDataPlane, type DataPlane } from '../support/dataplane.js';
+import { until } from './traffic.js';
 
 function alive(pid: number): boolean {
   try {
@@ -23,15 +24,6 @@ function alive(pid: number): boolean {
   }
 }
 
-async function until<T>(what: string, fn: () => Promise<T | null | false> | T | null | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== null && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('amphora supervision', { skip: rootSkipReason() }, () => {
   let dp: DataPlane;
@@ -80,7 +72,7 @@ describe('amphora supervision', { skip: rootSkipReason() }, () => {
     const lb = await loadBalancer(18201);
     const before = agentPid(lb.computeId);
     process.kill(before, 'SIGKILL');
-    await until('agent gone', () => !alive(before));
+    await until('agent gone', 10_000, () => (alive(before) ? undefined : true));
     assert.equal((await dp.http(`http://${lb.vip}/`)).status, 200, 'traffic does not depend on the agent');
     await supervisor.supervise();
     const after = agentPid(lb.computeId);
@@ -109,10 +101,8 @@ describe('amphora supervision', { skip: rootSkipReason() }, () => {
     const pids = haproxyPids(lb.computeId);
     assert.ok(pids.length > 0, 'haproxy runs in the namespace');
     for (const pid of pids) process.kill(pid, 'SIGKILL');
-    const reply = await until(
-      'traffic again',
-      () => dp.http(`http://${lb.vip}/`, { timeoutMs: 500 }).then((r) => (r.status === 200 ? r : null), () => null),
-      15_000,
+    const reply = await until('traffic again', 15_000, () =>
+      dp.http(`http://${lb.vip}/`, { timeoutMs: 500 }).then((r) => (r.status === 200 ? r : undefined)),
     );
     assert.equal(reply.json.member, 'm18203');
     assert.ok(haproxyPids(lb.computeId).every((pid) => !pids.includes(pid)), 'new processes');

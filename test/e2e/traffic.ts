@@ -1,6 +1,6 @@
 /**
  * Helpers shared by the traffic end-to-end tests (balancing, health and members, limits and
- * lifecycle): more client addresses on the VIP bridge, a member that accepts and never answers,
+ * lifecycle, supervision): more client addresses on the VIP bridge, a member that accepts and never answers,
  * polling with a deadline, and where an amphora keeps its HAProxy files. Not a test file.
  */
 import { execFileSync } from 'node:child_process';
