@@ -11,7 +11,7 @@
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type Server as HttpServer } from 'node:http';
-import { createServer as createTcpServer, connect, type Server as TcpServer } from 'node:net';
+import { createServer as createTcpServer, connect, type Server as TcpServer, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import type { LocalNetworks } from '../../src/config/local-networks.js';
@@ -35,8 +35,14 @@ export interface DataPlaneOptions {
   readonly engine?: Engine;
   /** An IPv6 subnet on the VIP network as well. */
   readonly ipv6?: boolean;
-  /** Extra `[subnet:<prefix>mem4]` options, e.g. `host_routes = ...`. */
-  readonly memberSubnetOptions?: Readonly<Record<string, string>>;
+  /**
+   * Extra `[subnet:<prefix>mem4]` options, e.g. `host_routes = ...`; as a function it gets the name
+   * prefix and the /24 stems the data plane picked (a nexthop must lie inside mem4, a route's
+   * destination outside all three), before anything is created.
+   */
+  readonly memberSubnetOptions?:
+    | Readonly<Record<string, string>>
+    | ((picked: { readonly prefix: string; readonly vip4: string; readonly mem4: string; readonly mgmt: string }) => Readonly<Record<string, string>>);
   readonly config?: ConfigOverrides;
 }
 
@@ -127,8 +133,9 @@ export async function startDataPlane(options: DataPlaneOptions = {}): Promise<Da
   const prefix = testPrefix();
   const [V, M, MG] = freeSubnets24(3) as [string, string, string];
   const V6 = options.ipv6 ? freeSubnet64() : null;
+  const memberOptions = typeof options.memberSubnetOptions === 'function' ? options.memberSubnetOptions({ prefix, vip4: V, mem4: M, mgmt: MG }) : options.memberSubnetOptions;
   const runtimePath = mkdtempSync('/dev/shm/oe-') // short: HAProxy socket paths below it are limited to 97 bytes;
-  const memExtra = Object.entries(options.memberSubnetOptions ?? {})
+  const memExtra = Object.entries(memberOptions ?? {})
     .map(([k, v]) => `${k} = ${v}\n`)
     .join('');
   const ini = `
@@ -276,9 +283,12 @@ ${memExtra}`;
       });
       server.keepAliveTimeout = 1000;
       if (o.proxyProtocol) {
-        // Read the PROXY v1 line (or the v2 binary header) before handing the socket to HTTP.
-        server.removeAllListeners('connection');
+        // Read the PROXY v1 line (or the v2 binary header) before handing the socket to HTTP (the
+        // HTTP server itself never listens; its own 'connection' listener serves what we emit).
+        const sockets = new Set<Socket>();
         const tcp = createTcpServer((socket) => {
+          sockets.add(socket);
+          socket.once('close', () => sockets.delete(socket));
           socket.once('readable', () => {
             const head = socket.read() as Buffer | null;
             if (!head) return socket.destroy();
@@ -298,6 +308,8 @@ ${memExtra}`;
             server.emit('connection', socket);
           });
         });
+        // close() must not wait for connections HAProxy keeps open (a net.Server has no closeAllConnections).
+        Object.assign(tcp, { closeAllConnections: () => sockets.forEach((s) => s.destroy()) });
         return track(tcp, address, port, name, () => count).then(withHold);
       }
       return track(server, address, port, name, () => count).then(withHold);
