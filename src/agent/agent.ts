@@ -1,7 +1,8 @@
 /**
  * `octavius agent`: the amphora agent. It runs inside an amphora (a network namespace, as root),
  * speaks upstream's amphora agent API 1.0 over mutual TLS to the controller, and runs the
- * amphora's haproxy and keepalived processes. It depends on src/agent-api (the wire contract),
+ * amphora's haproxy and keepalived processes, and sends its heartbeats. It depends on
+ * src/agent-api (the wire contract), src/health/heartbeat-codec (the heartbeat wire format),
  * src/config's INI parser and src/lib; it never opens the database.
  *
  * Process model: one agent process per amphora; one haproxy master (and its worker) per load
@@ -14,13 +15,15 @@ import { amphoraFromConfig } from './agent-amphora.js';
 import { loadAgentConfig } from './config.js';
 import { ip } from './exec.js';
 import { readIfExists } from './files.js';
+import { HeartbeatSender } from './heartbeat.js';
 import { createRuntime, type AgentRuntime } from './runtime.js';
 import { startAgentServer, type AgentServer } from './server.js';
 
 export interface RunningAgent {
   readonly runtime: AgentRuntime;
   readonly server: AgentServer;
-  /** Stops serving requests; haproxy and keepalived keep running. */
+  readonly heartbeat: HeartbeatSender;
+  /** Stops serving requests and heartbeats; haproxy and keepalived keep running. */
   stop(): Promise<void>;
 }
 
@@ -54,10 +57,20 @@ export async function startAgent(configFiles: readonly string[], logger?: Logger
   });
   const { address, port } = server.address();
   log.info({ amphoraId: amphora.id, address, port, maxOpenFiles: amphora.maxOpenFiles }, 'amphora agent listening');
+  // Heartbeats start once the data plane is settled: the first one already reports its listeners.
+  const heartbeat = new HeartbeatSender({
+    amphora,
+    config: () => runtime.config.health_manager,
+    runningLoadBalancers: () => runtime.haproxy.loadBalancers().filter((lbId) => runtime.haproxy.isRunning(lbId)),
+    log,
+  });
+  heartbeat.start();
   return {
     runtime,
     server,
+    heartbeat,
     async stop() {
+      await heartbeat.stop();
       runtime.detach();
       await server.close();
     },

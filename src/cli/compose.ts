@@ -31,6 +31,7 @@ import { NoopComputeDriver } from '../drivers/compute/noop-compute-driver.js';
 import { NoopNetworkDriver } from '../drivers/network/noop-network-driver.js';
 import type { NetworkDriver } from '../drivers/network/network-driver.js';
 import { Housekeeping } from '../housekeeping/housekeeping.js';
+import { HeartbeatReceiver } from '../health/receiver.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { AmphoraProviderDriver } from '../providers/amphora-provider.js';
@@ -311,5 +312,30 @@ export function buildHousekeeping(config: Config, log: Logger, store: Store, clo
     spareAmphoraPoolSize: hk.spare_amphora_pool_size,
     spareCheckIntervalMs: hk.spare_check_interval * 1000,
     ...(jobsEnqueued ? { jobsEnqueued } : {}),
+  });
+}
+
+/**
+ * Step 8: the heartbeat receiver of the health manager (`octavius health-manager`, also in `up`).
+ * It needs `[health_manager] heartbeat_key`; amphorae send to `controller_ip_port_list`, so
+ * `bind_ip` must be an address they reach (with the netns driver: the first address of
+ * `[netns] mgmt_cidr`). A sender that was silent for half of `heartbeat_timeout` may start its
+ * `seq` again (upstream's agent restarts at 0) without being taken for a replay.
+ */
+export function buildHeartbeatReceiver(config: Config, log: Logger, store: Store, clock: Clock = systemClock): HeartbeatReceiver {
+  const hm = config.health_manager;
+  if (hm.heartbeat_key === null || hm.heartbeat_key === '') {
+    throw new ConfigError(['[health_manager] heartbeat_key is required to receive heartbeats']);
+  }
+  return new HeartbeatReceiver({
+    store,
+    log,
+    clock,
+    bindIp: hm.bind_ip,
+    bindPort: hm.bind_port,
+    key: hm.heartbeat_key,
+    heartbeatIntervalMs: hm.heartbeat_interval * 1000,
+    restartWindowMs: (hm.heartbeat_timeout * 1000) / 2,
+    receiveBufferBytes: hm.sock_rlimit,
   });
 }

@@ -4,8 +4,12 @@
  * As root: real load balancers on this host — netns amphorae, the local network driver with one
  * ready network `public` (198.18.0.0/24, gateway 198.18.0.1 held by the host, so member servers
  * can be ordinary processes listening there and `curl` reaches VIPs), the REST amphora driver.
- * Not as root: the noop drivers, and a notice that says why.
+ * Not as root: the noop drivers, and a notice that says why. As root the health manager listens on
+ * the management network for the amphorae's heartbeats, with a key made at the first start.
  */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ConfigOverride } from '../config/load.js';
 
 export const PUBLIC_NETWORK = {
@@ -23,7 +27,28 @@ export interface EmbeddedDefaults {
   readonly notice: string;
 }
 
-export function embeddedDefaults(isRoot: boolean): EmbeddedDefaults {
+/** The controller's address on the default management network ([netns] mgmt_cidr 198.19.0.1/16). */
+const MGMT_ADDRESS = '198.19.0.1';
+
+/**
+ * The heartbeat key of this installation: made once and kept in the state directory, because
+ * running amphorae keep sending with the key they were built with across controller restarts.
+ */
+export function heartbeatKey(statePath: string): string {
+  const file = join(statePath, 'heartbeat_key');
+  try {
+    const key = readFileSync(file, 'utf8').trim();
+    if (key !== '') return key;
+  } catch {
+    // first start
+  }
+  mkdirSync(statePath, { recursive: true, mode: 0o700 });
+  const key = randomBytes(24).toString('base64url');
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+export function embeddedDefaults(isRoot: boolean, statePath: string): EmbeddedDefaults {
   // noauth requests without a project act in project "demo", so that the openstack CLI (which
   // cannot send X-Project-Id) can create objects.
   const base: ConfigOverride[] = [{ group: 'api_settings', name: 'noauth_default_project', value: 'demo' }];
@@ -46,6 +71,10 @@ export function embeddedDefaults(isRoot: boolean): EmbeddedDefaults {
       { group: `subnet:${p.subnet}`, name: 'cidr', value: p.cidr },
       { group: `subnet:${p.subnet}`, name: 'gateway', value: p.gateway },
       { group: `subnet:${p.subnet}`, name: 'allocation_pools', value: p.pool },
+      // Heartbeats leave amphorae on the management network towards the controller's address there.
+      { group: 'health_manager', name: 'bind_ip', value: MGMT_ADDRESS },
+      { group: 'health_manager', name: 'controller_ip_port_list', value: `${MGMT_ADDRESS}:5555` },
+      { group: 'health_manager', name: 'heartbeat_key', value: heartbeatKey(statePath) },
     ],
     notice: `Real amphorae: HAProxy in network namespaces on network "${p.network}" (${p.cidr}, this host is ${p.gateway}).`,
   };

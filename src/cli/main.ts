@@ -35,6 +35,7 @@ service('up', 'run the API, worker, health manager and housekeeping in one proce
 service('api', 'run the API service');
 service('worker', 'run the controller worker');
 service('housekeeping', 'run housekeeping (purge of DELETED rows)');
+service('health-manager', 'run the health manager (receives amphora heartbeats: health, operating statuses, statistics)');
 service('agent', 'run the amphora agent (inside an amphora; no database)');
 
 program

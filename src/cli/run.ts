@@ -2,13 +2,13 @@
  * Starts the services of a subcommand and stops them cleanly on SIGINT/SIGTERM: stop accepting
  * requests, let running tasks finish (their jobs go back to the queue), close the database.
  */
-import { loadConfig } from '../config/load.js';
+import { defaultStatePath, loadConfig } from '../config/load.js';
 import type { Config } from '../config/config.js';
 import type { Worker } from '../controller/worker.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { embeddedDefaults } from './embedded.js';
 
-export type CommandName = 'up' | 'api' | 'worker' | 'housekeeping' | 'db-upgrade' | 'agent';
+export type CommandName = 'up' | 'api' | 'worker' | 'housekeeping' | 'health-manager' | 'db-upgrade' | 'agent';
 
 interface Stoppable {
   readonly name: string;
@@ -19,8 +19,8 @@ export async function runCommand(name: CommandName, configFiles: readonly string
   // The amphora agent has its own configuration and never opens the database; loading the
   // control plane's modules would only slow down the start of an amphora.
   if (name === 'agent') return (await import('../agent/agent.js')).runAgent(configFiles);
-  const { buildApi, buildComputeSupervisor, buildDrivers, buildHousekeeping, buildWorker, openStore } = await import('./compose.js');
-  const embedded = name === 'up' && configFiles.length === 0 ? embeddedDefaults(process.getuid?.() === 0) : null;
+  const { buildApi, buildComputeSupervisor, buildDrivers, buildHeartbeatReceiver, buildHousekeeping, buildWorker, openStore } = await import('./compose.js');
+  const embedded = name === 'up' && configFiles.length === 0 ? embeddedDefaults(process.getuid?.() === 0, defaultStatePath()) : null;
   const overrides = embedded?.overrides ?? [];
   const { config, warnings, ignored } = loadConfig({ files: configFiles, overrides });
   const log = createLogger({ level: config.DEFAULT.log_level ?? (config.DEFAULT.debug ? 'debug' : 'info') });
@@ -59,6 +59,15 @@ export async function runCommand(name: CommandName, configFiles: readonly string
     const hk = buildHousekeeping(config, log, store, undefined, () => worker?.notify());
     hk.start();
     stoppables.push({ name: 'housekeeping', stop: () => hk.stop() });
+  }
+  // Heartbeats: `health-manager` requires [health_manager] heartbeat_key; `up` receives them only
+  // when one is set (amphorae send none without it).
+  if (name === 'health-manager' || (name === 'up' && config.health_manager.heartbeat_key)) {
+    const receiver = buildHeartbeatReceiver(config, log, store);
+    await receiver.start();
+    stoppables.push({ name: 'heartbeat-receiver', stop: () => receiver.stop() });
+  } else if (name === 'up' && config.controller_worker.amphora_driver !== 'amphora_noop_driver') {
+    log.warn('[health_manager] heartbeat_key is not set: amphorae send no heartbeats and operating statuses stay OFFLINE');
   }
   if (name === 'up' || name === 'api') {
     const { app } = buildApi(config, log, store, drivers, () => worker?.notify());

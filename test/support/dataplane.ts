@@ -18,6 +18,8 @@ import type { LocalNetworks } from '../../src/config/local-networks.js';
 import type { Engine } from '../../src/db/connect.js';
 import { cleanupPrefix, freeSubnet64, freeSubnets24, leftovers, rootSkipReason, testPrefix } from './host-network.js';
 import { startTestApi, type ConfigOverrides, type TestApi } from './api.js';
+import { buildHeartbeatReceiver } from '../../src/cli/compose.js';
+import type { HeartbeatReceiver } from '../../src/health/receiver.js';
 
 export { rootSkipReason, leftovers };
 
@@ -44,6 +46,12 @@ export interface DataPlaneOptions {
     | Readonly<Record<string, string>>
     | ((picked: { readonly prefix: string; readonly vip4: string; readonly mem4: string; readonly mgmt: string }) => Readonly<Record<string, string>>);
   readonly config?: ConfigOverrides;
+  /**
+   * Run a heartbeat receiver (as `octavius up` does) on the controller's management address (the
+   * first address of [netns] mgmt_cidr), port 5555, amphorae sending every second with a per-run
+   * key. Without it amphorae send no heartbeats and operating statuses stay OFFLINE.
+   */
+  readonly healthManager?: boolean;
 }
 
 export interface EchoReply {
@@ -99,6 +107,8 @@ export interface DataPlane {
   readonly vip6: SubnetInfo | null;
   readonly mem4: SubnetInfo;
   readonly runtimePath: string;
+  /** The heartbeat receiver when started with `healthManager`. */
+  readonly receiver: HeartbeatReceiver | null;
   /** An HTTP member that answers every request with an EchoReply (JSON). */
   httpMember(name: string, address: string, port: number, options?: HttpMemberOptions): Promise<HttpMember>;
   /** A TCP member that writes `<name>\n` and closes, or echoes what it receives with `echo`. */
@@ -191,11 +201,34 @@ ${memExtra}`;
           ...options.config?.netns,
         },
         local_networks: networks,
+        ...(options.healthManager
+          ? {
+              health_manager: {
+                bind_ip: `${MG}.1`,
+                bind_port: 5555,
+                heartbeat_key: `key-${prefix}`,
+                controller_ip_port_list: [`${MG}.1:5555`],
+                heartbeat_interval: 1,
+                ...options.config?.health_manager,
+              },
+            }
+          : {}),
       },
     });
   } catch (err) {
     cleanupPrefix(prefix, [runtimePath]);
     throw err;
+  }
+  let receiver: HeartbeatReceiver | null = null;
+  if (options.healthManager) {
+    try {
+      receiver = buildHeartbeatReceiver(api.config, api.deps.log, api.store);
+      await receiver.start();
+    } catch (err) {
+      await api.close().catch(() => undefined);
+      cleanupPrefix(prefix, [runtimePath]);
+      throw err;
+    }
   }
 
   const track = <T extends HttpServer | TcpServer>(server: T, address: string, port: number, name: string, served: () => number): Promise<Member> => {
@@ -240,6 +273,7 @@ ${memExtra}`;
     vip6,
     mem4,
     runtimePath,
+    receiver,
 
     httpMember(name, address, port, o = {}) {
       let count = 0;
@@ -401,6 +435,7 @@ ${memExtra}`;
     async close() {
       for (const s of servers) await s.close().catch(() => undefined);
       try {
+        await receiver?.stop();
         await api.close();
       } finally {
         cleanupPrefix(prefix, [runtimePath]);
