@@ -123,6 +123,11 @@ export function buildDrivers(config: Config, log: Logger, db: Db): BuiltDrivers 
         lbNetworkInterface: hp.lb_network_interface,
       },
       render: haproxySettings(config),
+      keepalived: {
+        advertInt: config.keepalived_vrrp.vrrp_advert_int,
+        garpRefreshInterval: config.keepalived_vrrp.vrrp_garp_refresh_interval,
+        garpRefreshCount: config.keepalived_vrrp.vrrp_garp_refresh_count,
+      },
       agentConfigFor: (a) => agentConfig(a.id, a.role === 'STANDALONE' || a.role === null ? 'SINGLE' : 'ACTIVE_STANDBY'),
       ...(host ? { pathsFor: (a: Amphora) => (a.computeId ? host.amphoraPaths(a.computeId) : null) } : {}),
       log,

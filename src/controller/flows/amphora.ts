@@ -5,6 +5,7 @@ import { buildAmphora, deleteAmphora, plugVipOnAmphora, type AmphoraBuildState, 
 import { markLoadBalancerActive } from '../tasks/database.js';
 import { loadBalancerToErrorOnRevert } from '../tasks/lifecycle.js';
 import { handleNetworkDeltas, updateListenersOnAmphorae } from '../tasks/listeners.js';
+import { vrrpSubflow } from '../tasks/vrrp.js';
 import type { AmphoraRole } from '../../domain/status.js';
 import type { JobPayloads } from './payloads.js';
 
@@ -51,6 +52,9 @@ export function failoverAmphoraFlow(
       deleteFailed,
       handleNetworkDeltas<S>(),
       updateListenersOnAmphorae<S>(),
+      // A MASTER or BACKUP replacement: keepalived on it, and the survivor's names the new peer
+      // (upstream's VRRP sub-flow without CreateVRRPGroupForLB). STANDALONE has none.
+      role === 'MASTER' || role === 'BACKUP' ? vrrpSubflow<S>() : [],
       markLoadBalancerActive<S>(),
     ),
     state: { amphoraId: p.amphoraId, loadBalancerId: p.loadBalancerId, markSubobjects: true },

@@ -10,6 +10,7 @@ import { buildAmphora, deleteAmphora, plugVipOnAmphora, type AmphoraBuildState, 
 import { markLoadBalancerActive } from '../tasks/database.js';
 import { loadBalancerToErrorOnRevert } from '../tasks/lifecycle.js';
 import { handleNetworkDeltas, updateListenersOnAmphorae } from '../tasks/listeners.js';
+import { vrrpSubflow } from '../tasks/vrrp.js';
 import type { JobPayloads } from './payloads.js';
 
 export interface LoadBalancerFlowState extends AmphoraBuildState {
@@ -51,6 +52,14 @@ function topologySubflow<S extends LoadBalancerFlowState>(topology: Topology, wa
   return ROLES_OF[topology].flatMap((role) => [...buildAmphora<S>(role, waits), ...plugVipOnAmphora<S>(role)]);
 }
 
+/**
+ * Post-association VRRP sub-flow (ACTIVE_STANDBY): keepalived on every amphora of the pair, before
+ * the listeners, as upstream. SINGLE has none.
+ */
+function vrrpFor<S extends LoadBalancerFlowState>(topology: Topology): Task<S>[] {
+  return topology === 'ACTIVE_STANDBY' ? vrrpSubflow<S>() : [];
+}
+
 export function createLoadBalancerFlow(
   p: JobPayloads['create_load_balancer'],
   waits: AmphoraWaits,
@@ -63,6 +72,7 @@ export function createLoadBalancerFlow(
       allocateVip<S>(),
       updateVipSecurity<S>(),
       topologySubflow<S>(p.topology, waits),
+      vrrpFor<S>(p.topology),
       p.graph ? [handleNetworkDeltas<S>(), updateListenersOnAmphorae<S>()] : [],
       markLoadBalancerActive<S>(),
     ),
@@ -163,6 +173,7 @@ export function failoverLoadBalancerFlow(
       task<S>('DeleteFailedAmphorae', async (ctx, s) => {
         for (const id of s.oldAmphorae ?? []) await deleteAmphora(ctx, id);
       }),
+      vrrpFor<S>(topology),
       handleNetworkDeltas<S>(),
       updateListenersOnAmphorae<S>(),
       markLoadBalancerActive<S>(),

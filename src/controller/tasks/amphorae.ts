@@ -164,6 +164,15 @@ export function buildAmphora<S extends AmphoraBuildState>(role: AmphoraRole | nu
             vrrpPriority: VRRP_PRIORITY[role],
           });
         }),
+    ...((role === 'MASTER' || role === 'BACKUP') && waits.useSpares
+      ? [
+          task<S>(`AmphoraConfigUpdate[${slot}]`, async (ctx, s) => {
+            // A spare booted with a SINGLE agent configuration, whose plug would put the VIP on its
+            // interface; in ACTIVE_STANDBY keepalived must own it (loadbalancer_topology is mutable).
+            if (s.spares?.[slot]) await ctx.drivers.amphora.updateAgentConfig(await amphoraOf(ctx, idOf(s)));
+          }),
+        ]
+      : []),
   ];
 }
 

@@ -6,6 +6,7 @@
 import type { Amphora } from '../../domain/amphora.js';
 import type { LoadBalancerGraph } from '../../domain/graph.js';
 import type { LoadBalancer } from '../../domain/load-balancer.js';
+import type { Subnet } from '../../domain/network.js';
 import type { AmphoraVipPlug, PluggedPort } from '../network/network-driver.js';
 
 export interface AmphoraDriver {
@@ -30,4 +31,27 @@ export interface AmphoraDriver {
   updateAgentConfig(amphora: Amphora): Promise<void>;
   /** Replaces the agent's server certificate (`PUT /1.0/certificate`, rotation). */
   updateServerCertificate(amphora: Amphora, pem: string): Promise<void>;
+
+  // VRRP (ACTIVE_STANDBY only, spec §6.3 VRRP sub-flow, §7.4). The driver never writes the
+  // database: the flow stores what these return.
+
+  /**
+   * The interface on the amphora that holds its vrrp_ip (upstream's get_interface_from_ip); null
+   * for an amphora without a vrrp_ip (and always from the noop driver). DomainError('driver_error')
+   * when no interface holds the address. Read-only.
+   */
+  getVrrpInterface(amphora: Amphora): Promise<string | null>;
+  /**
+   * Renders keepalived for `amphora` from the load balancer's ALLOCATED amphorae and the VIP
+   * subnets, and uploads it (`PUT /1.0/vrrp/upload`); does not reload. When nothing can be rendered
+   * (a lone amphora whose peer is not ALLOCATED yet) the amphora keeps its current configuration:
+   * that is logged, not thrown. Idempotent.
+   */
+  updateVrrpConfig(graph: LoadBalancerGraph, amphora: Amphora, vipSubnets: readonly Subnet[]): Promise<void>;
+  /**
+   * Starts keepalived with the uploaded configuration, or reloads it when it runs (`PUT
+   * /1.0/vrrp/start`). Idempotent. DomainError('driver_error') when the agent cannot start it (no
+   * configuration was ever uploaded, keepalived refused the file).
+   */
+  startVrrp(amphora: Amphora): Promise<void>;
 }

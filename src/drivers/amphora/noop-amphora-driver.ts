@@ -32,4 +32,14 @@ export class NoopAmphoraDriver implements AmphoraDriver {
   async updateServerCertificate(): Promise<void> {
     await this.#delay();
   }
+  async getVrrpInterface(): Promise<string | null> {
+    await this.#delay();
+    return null;
+  }
+  async updateVrrpConfig(): Promise<void> {
+    await this.#delay();
+  }
+  async startVrrp(): Promise<void> {
+    await this.#delay();
+  }
 }

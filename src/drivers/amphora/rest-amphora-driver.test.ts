@@ -89,6 +89,7 @@ describe('REST amphora driver with a real agent', { skip: rootSkipReason() }, ()
       certManager,
       agent: { port: 9443, connectTimeoutMs: 2000, readTimeoutMs: 60_000, maxRetries: 3, retryIntervalMs: 200, lbNetworkInterface: 'o-hm0' },
       render: { ...fx.DEFAULT_SETTINGS, basePath: lab.basePath, baseCertDir: lab.certDir, connectionLogging: false },
+      keepalived: { advertInt: 1, garpRefreshInterval: 5, garpRefreshCount: 2 },
       agentConfigFor: () => agentConfigText,
       log: silentLogger(),
     };
@@ -198,6 +199,26 @@ describe('REST amphora driver with a real agent', { skip: rootSkipReason() }, ()
     await driver.vrrpAction(amp, 'start');
     await driver.vrrpAction(amp, 'stop');
     await assert.rejects(driver.vrrpAction(amp, 'restart' as never), (e: unknown) => e instanceof DomainError && !e.retryable);
+  });
+
+  test('updateVrrpConfig renders keepalived for the amphora from the pair and uploads it; a lone amphora keeps its file', async () => {
+    const me: Amphora = { ...amp, role: 'MASTER', vrrpId: 1, vrrpPriority: 100, vrrpInterface: await driver.getVrrpInterface(amp) };
+    assert.equal(me.vrrpInterface, 'eth1', 'the interface holding the vrrp_ip (plugged above)');
+    await assert.rejects(driver.getVrrpInterface({ ...amp, vrrpIp: '198.18.99.1' }), (e: unknown) => e instanceof DomainError && e.code === 'driver_error');
+    const peer = fx.amphora({ id: randomUUID(), loadBalancerId: lbId, role: 'BACKUP', vrrpIp: `${VIP_NET}.12`, vrrpId: 1, vrrpPriority: 90 });
+    const base = graph({ members: [] });
+    const pairGraph: LoadBalancerGraph = { ...base, loadBalancer: { ...base.loadBalancer, topology: 'ACTIVE_STANDBY' }, amphorae: [me, peer] };
+    const subnet = { id: base.loadBalancer.vip.subnetId!, name: '', networkId: 'n1', projectId: null, cidr: `${VIP_NET}.0/24`, ipVersion: 4 as const, gatewayIp: `${VIP_NET}.1`, hostRoutes: [], allocationPools: [], enableDhcp: false };
+    await driver.updateVrrpConfig(pairGraph, me, [subnet]);
+    const file = join(lab.basePath, 'vrrp', 'octavia-keepalived.conf');
+    const text = readFileSync(file, 'utf8');
+    assert.match(text, new RegExp(`unicast_src_ip ${VIP_NET}\\.11\\n`));
+    assert.match(text, new RegExp(`unicast_peer \\{\\n\\s+${VIP_NET}\\.12\\n`));
+    assert.match(text, new RegExp(`file ${join(lab.basePath, 'vrrp', 'haproxy_down')}\\n`), "the agent's track file");
+    assert.match(text, /priority 100\n/);
+    // The peer is being replaced: no file can be rendered, the amphora keeps the one it has.
+    await driver.updateVrrpConfig({ ...pairGraph, amphorae: [me, { ...peer, status: 'PENDING_DELETE' }] }, me, [subnet]);
+    assert.equal(readFileSync(file, 'utf8'), text);
   });
 
   test('updateAgentConfig pushes the rendered configuration; updateServerCertificate rotates the certificate', async () => {

@@ -11,11 +11,13 @@ import type { Amphora } from '../../domain/amphora.js';
 import { DomainError } from '../../domain/errors.js';
 import { withoutPendingDeletes, type LoadBalancerGraph } from '../../domain/graph.js';
 import type { LoadBalancer } from '../../domain/load-balancer.js';
+import type { Subnet } from '../../domain/network.js';
 import { createHash } from 'node:crypto';
 import type { Logger } from '../../lib/logger.js';
 import { renderHaproxyConfig } from '../../render/haproxy/index.js';
 import type { HaproxySettings } from '../../render/haproxy/input.js';
 import type { TlsFile } from '../../render/haproxy/tls-files.js';
+import { renderKeepalivedConfig, type KeepalivedSettings } from '../../render/keepalived/index.js';
 import type { CertGenerator } from '../certs/cert-generator.js';
 import type { CertManager, TlsContainer } from '../certs/cert-manager.js';
 import type { AmphoraVipPlug, PluggedPort, PlugSubnet } from '../network/network-driver.js';
@@ -30,6 +32,8 @@ export interface RestAmphoraDriverOptions {
   readonly agent: AgentClientSettings;
   /** Rendering settings from [haproxy_amphora] and [api_settings]. */
   readonly render: HaproxySettings;
+  /** keepalived settings from [keepalived_vrrp] (the base path is the amphora's, as for HAProxy). */
+  readonly keepalived: Omit<KeepalivedSettings, 'basePath'>;
   /** The rendered amphora-agent.conf of an amphora (PUT /1.0/config). */
   readonly agentConfigFor: (amphora: Amphora) => string | Promise<string>;
   /**
@@ -223,8 +227,42 @@ export class RestAmphoraDriver implements AmphoraDriver {
     await this.#call(amphora, { method: 'PUT', path: agentPaths.serverCertificate(), body: pem }, [202]);
   }
 
+  async getVrrpInterface(amphora: Amphora): Promise<string | null> {
+    if (amphora.vrrpIp === null) return null;
+    const name = await this.getInterfaceFromIp(amphora, amphora.vrrpIp);
+    if (name === null) {
+      // keepalived cannot run without it: fail here rather than leave the amphora without VRRP.
+      throw new DomainError('driver_error', `Amphora ${amphora.id} has no interface with its VRRP address`, {
+        operatorMessage: `GET /interface/${amphora.vrrpIp} on amphora ${amphora.id}: not found (was the VIP plugged?)`,
+        retryable: false,
+      });
+    }
+    return name;
+  }
+
+  async updateVrrpConfig(graph: LoadBalancerGraph, amphora: Amphora, vipSubnets: readonly Subnet[]): Promise<void> {
+    if (amphora.status === 'DELETED') return;
+    const g = withoutPendingDeletes(graph);
+    const lbId = g.loadBalancer.id;
+    const basePath = this.#o.pathsFor?.(amphora)?.basePath ?? this.#o.render.basePath;
+    const rendered = renderKeepalivedConfig({ graph: g, amphora, subnets: vipSubnets, settings: { ...this.#o.keepalived, basePath } });
+    for (const p of rendered.problems) this.#log.warn({ lbId, amphoraId: amphora.id, problem: p }, 'keepalived render problem');
+    if (rendered.text === '') {
+      // NOTE: not an error. A lone amphora (its peer is being replaced) gets no file: the one it
+      // runs keeps the VIP where it is, whereas stopping keepalived would drop it.
+      this.#log.warn({ lbId, amphoraId: amphora.id }, 'no keepalived configuration rendered: the amphora keeps its current one');
+      return;
+    }
+    await this.uploadVrrpConfig(amphora, rendered.text);
+  }
+
+  async startVrrp(amphora: Amphora): Promise<void> {
+    if (amphora.status === 'DELETED') return;
+    await this.vrrpAction(amphora, 'start');
+  }
+
   // Beyond the AmphoraDriver interface: the VRRP calls of upstream's keepalived mixin and the
-  // interface lookup, for the ACTIVE_STANDBY flows.
+  // interface lookup, also used by the driver's tests.
 
   /** The interface holding an address on the amphora, or null (upstream's get_interface_from_ip). */
   async getInterfaceFromIp(amphora: Amphora, ip: string): Promise<string | null> {
