@@ -1,7 +1,8 @@
 /** iproute2 (`ip -j`) in the amphora's namespace: links, addresses, routes and rules. */
 import { ipToBytes, ipVersion } from '../lib/ip.js';
 import type { AgentAmphora } from './agent-amphora.js';
-import { ip, IpError } from './exec.js';
+import { existsSync } from 'node:fs';
+import { ip, IpError, run } from './exec.js';
 
 type Ns = Pick<AgentAmphora, 'netns'>;
 
@@ -117,4 +118,30 @@ export async function addSourceRule(ns: Ns, address: string, table: number, prio
   const rules = JSON.parse(await ip(ns, ['-j', family, 'rule', 'show'])) as { src?: string; srclen?: number; table?: string }[];
   if (rules.some((r) => r.src === address && (r.srclen ?? bits) === bits && r.table === String(table))) return;
   await ip(ns, [family, 'rule', 'add', 'from', `${address}/${bits}`, 'table', String(table), 'priority', String(priority)]);
+}
+
+/**
+ * Announces the addresses of every interface that has one (gratuitous ARP, unsolicited neighbour
+ * advertisements), as upstream's `send_vip_advertisements` after a HAProxy start or reload outside
+ * ACTIVE_STANDBY: neighbours that cached another MAC for an address (the amphora this one replaced,
+ * an earlier holder of a reused address) send here at once instead of when their entry expires
+ * (tens of seconds). The kernel announces an interface's addresses when its MAC is set and
+ * arp_notify / ndisc_notify are on; setting the MAC it already has does that without a raw socket.
+ * Best effort: returns the problems instead of throwing (upstream logs and ignores them).
+ */
+export async function announceAddresses(ns: Ns): Promise<string[]> {
+  const problems: string[] = [];
+  const sysctls = ['net.ipv4.conf.all.arp_notify=1', ...(existsSync('/proc/sys/net/ipv6') ? ['net.ipv6.conf.all.ndisc_notify=1'] : [])];
+  const r = await run(ns, 'sysctl', ['-qw', ...sysctls]);
+  if (r.code !== 0) problems.push(`sysctl: ${r.output.trim()}`);
+  const withAddress = new Set((await addresses(ns)).filter((a) => a.scope === 'global').map((a) => a.ifname));
+  for (const l of await links(ns)) {
+    if (!withAddress.has(l.ifname) || l.address === '') continue;
+    try {
+      await ip(ns, ['link', 'set', 'dev', l.ifname, 'address', l.address]);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  return problems;
 }

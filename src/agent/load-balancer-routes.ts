@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { paths } from './agent-amphora.js';
 import { SAFE_ID } from './config.js';
 import { md5, readIfExists, writeAtomic } from './files.js';
+import { announceAddresses } from './ip.js';
 import { HttpAbort, json, message, type AgentResponse, type Router } from './http.js';
 import type { AgentRuntime } from './runtime.js';
 
@@ -62,6 +63,11 @@ export function addLoadBalancerRoutes(router: Router, rt: AgentRuntime): void {
       const result = action === 'start' ? { ...(await rt.haproxy.start(lbId)), started: true } : await rt.haproxy.reload(lbId);
       const verb = result.started ? 'start' : 'reload';
       if (!result.ok) return message(500, `Error ${verb}ing haproxy`, result.output);
+      // keepalived announces the VIP in ACTIVE_STANDBY; otherwise this amphora does (see announceAddresses).
+      if (rt.config.controller_worker.loadbalancer_topology !== 'ACTIVE_STANDBY') {
+        const problems = await announceAddresses(a);
+        if (problems.length > 0) rt.log.warn({ lbId, problems }, 'address announcement failed');
+      }
       if (result.started) return message(202, 'OK', `Configuration file is valid\nhaproxy daemon for ${lbId} started`);
       return message(202, 'OK', `Listener ${lbId} reloaded`);
     }),

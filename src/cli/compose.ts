@@ -32,6 +32,7 @@ import { NoopNetworkDriver } from '../drivers/network/noop-network-driver.js';
 import type { NetworkDriver } from '../drivers/network/network-driver.js';
 import { Housekeeping } from '../housekeeping/housekeeping.js';
 import { HeartbeatReceiver } from '../health/receiver.js';
+import { StaleAmphoraScanner } from '../health/stale-scanner.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { AmphoraProviderDriver } from '../providers/amphora-provider.js';
@@ -304,7 +305,7 @@ export function buildWorker(config: Config, log: Logger, store: Store, drivers: 
   });
 }
 
-/** Step 7: housekeeping (purge of DELETED rows and finished jobs). */
+/** Step 7: housekeeping (purge of DELETED rows, finished jobs and orphaned stats; spares; certificate rotation). */
 export function buildHousekeeping(config: Config, log: Logger, store: Store, clock: Clock = systemClock, jobsEnqueued?: () => void): Housekeeping {
   const hk = config.house_keeping;
   return new Housekeeping({
@@ -316,6 +317,9 @@ export function buildHousekeeping(config: Config, log: Logger, store: Store, clo
     amphoraExpiryMs: hk.amphora_expiry_age * 1000,
     spareAmphoraPoolSize: hk.spare_amphora_pool_size,
     spareCheckIntervalMs: hk.spare_check_interval * 1000,
+    certIntervalMs: hk.cert_interval * 1000,
+    certExpiryBufferMs: hk.cert_expiry_buffer * 1000,
+    certRotateThreads: hk.cert_rotate_threads,
     ...(jobsEnqueued ? { jobsEnqueued } : {}),
   });
 }
@@ -342,5 +346,25 @@ export function buildHeartbeatReceiver(config: Config, log: Logger, store: Store
     heartbeatIntervalMs: hm.heartbeat_interval * 1000,
     restartWindowMs: (hm.heartbeat_timeout * 1000) / 2,
     receiveBufferBytes: hm.sock_rlimit,
+  });
+}
+
+/**
+ * Step 9: stale-amphora detection of the health manager (with the receiver, in `health-manager`
+ * and `up`). It only queues failover jobs; workers run them (`jobsEnqueued` wakes the worker of
+ * an `up` process at once). Defaults are tuned for seconds, not upstream's minute: see the help
+ * of [health_manager] heartbeat_timeout.
+ */
+export function buildStaleScanner(config: Config, log: Logger, store: Store, clock: Clock = systemClock, jobsEnqueued?: () => void): StaleAmphoraScanner {
+  const hm = config.health_manager;
+  return new StaleAmphoraScanner({
+    store,
+    log,
+    clock,
+    heartbeatTimeoutMs: hm.heartbeat_timeout * 1000,
+    healthCheckIntervalMs: hm.health_check_interval * 1000,
+    failoverThreads: hm.failover_threads,
+    failoverThreshold: hm.failover_threshold,
+    ...(jobsEnqueued ? { jobsEnqueued } : {}),
   });
 }

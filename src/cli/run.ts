@@ -19,7 +19,7 @@ export async function runCommand(name: CommandName, configFiles: readonly string
   // The amphora agent has its own configuration and never opens the database; loading the
   // control plane's modules would only slow down the start of an amphora.
   if (name === 'agent') return (await import('../agent/agent.js')).runAgent(configFiles);
-  const { buildApi, buildComputeSupervisor, buildDrivers, buildHeartbeatReceiver, buildHousekeeping, buildWorker, openStore } = await import('./compose.js');
+  const { buildApi, buildComputeSupervisor, buildDrivers, buildHeartbeatReceiver, buildHousekeeping, buildStaleScanner, buildWorker, openStore } = await import('./compose.js');
   const embedded = name === 'up' && configFiles.length === 0 ? embeddedDefaults(process.getuid?.() === 0, defaultStatePath()) : null;
   const overrides = embedded?.overrides ?? [];
   const { config, warnings, ignored } = loadConfig({ files: configFiles, overrides });
@@ -66,6 +66,11 @@ export async function runCommand(name: CommandName, configFiles: readonly string
     const receiver = buildHeartbeatReceiver(config, log, store);
     await receiver.start();
     stoppables.push({ name: 'heartbeat-receiver', stop: () => receiver.stop() });
+    // Detection with the receiver: without heartbeats every amphora would look stale.
+    const scanner = buildStaleScanner(config, log, store, undefined, () => worker?.notify());
+    scanner.metrics.trackReceiver(receiver.counters);
+    scanner.start();
+    stoppables.push({ name: 'stale-amphora-scanner', stop: () => scanner.stop() });
   } else if (name === 'up' && config.controller_worker.amphora_driver !== 'amphora_noop_driver') {
     log.warn('[health_manager] heartbeat_key is not set: amphorae send no heartbeats and operating statuses stay OFFLINE');
   }

@@ -213,7 +213,7 @@ export const OPTIONS = {
     agent_command: opt.str(
       '',
       'Command that starts an amphora agent inside its namespace, run by /bin/sh with the placeholders {boot_config}, ' +
-        '{local_config}, {runtime_dir}, {mgmt_ip} and {amphora_id} replaced (shell-quoted). ' +
+        '{local_config}, {runtime_dir}, {mgmt_ip} and {amphora_id} replaced (shell-quoted). Begin a simple command with `exec`: the pid the supervisor watches and kills is the shell\'s, so the agent must replace it. ' +
         'Default: this installation\'s `octavius agent --config-file {boot_config} --config-file {local_config}`.',
     ),
     agent_max_restarts: opt.int(3, 'Restarts of a dead amphora agent within 60 seconds before the amphora is reported ERROR.', { min: 0 }),
@@ -227,16 +227,28 @@ export const OPTIONS = {
   health_manager: {
     bind_ip: opt.str('127.0.0.1', 'Address the heartbeat receiver listens on.'),
     bind_port: opt.port(5555, 'UDP port of the heartbeat receiver.'),
-    failover_threads: opt.int(10, 'Failovers run at the same time.', { min: 1 }),
+    failover_threads: opt.int(10, 'Failover jobs one health manager has queued or running at once (upstream: its failover thread pool); it picks no more stale amphorae until one finishes.', { min: 1 }),
     health_update_threads: opt.int(null, 'Accepted for compatibility.'),
     stats_update_threads: opt.int(null, 'Accepted for compatibility.'),
     heartbeat_key: opt.str(null, 'HMAC key of heartbeats.'),
-    heartbeat_timeout: opt.int(60, 'Seconds without a heartbeat after which an amphora is failed over.', { min: 1 }),
-    health_check_interval: opt.int(3, 'Seconds between stale-amphora scans.', { min: 1 }),
+    heartbeat_timeout: opt.int(
+      3,
+      'Seconds without a heartbeat after which an amphora is stale and failed over; also the wait before the first scan after a start. Upstream: 60. Octavius: 3 (three missed heartbeats at heartbeat_interval 1), so that a dead amphora is replaced within a few seconds; raise it where heartbeats may be delayed for longer.',
+      { min: 1 },
+    ),
+    health_check_interval: opt.int(1, 'Seconds between stale-amphora scans. Upstream: 3. Octavius: 1.', { min: 1 }),
     sock_rlimit: opt.int(0, 'Receive buffer of the heartbeat socket (0: system default).', { min: 0 }),
-    failover_threshold: opt.int(null, 'Stop failing over when more amphorae than this are stale at once.', { min: 1 }),
+    failover_threshold: opt.int(
+      null,
+      'Circuit breaker: when this many amphorae or more are stale at once (as upstream: count >= threshold), none is failed over; they are set FAILOVER_STOPPED (back to ALLOCATED when they report again) and an error is logged. Unset: disabled.',
+      { min: 1 },
+    ),
     controller_ip_port_list: opt.list([], 'Heartbeat receivers (ip:port) amphorae send to.'),
-    heartbeat_interval: opt.int(10, 'Seconds between heartbeats of an amphora.', { min: 1 }),
+    heartbeat_interval: opt.int(
+      1,
+      'Seconds between heartbeats of an amphora (written into the agent configuration of new amphorae); a heartbeat processed later than this after its arrival does not refresh health. Upstream: 10. Octavius: 1.',
+      { min: 1 },
+    ),
   },
   house_keeping: {
     cleanup_interval: opt.int(30, 'Seconds between purges of DELETED rows.', { min: 1 }),

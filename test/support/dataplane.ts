@@ -133,10 +133,11 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 /**
  * The agent an amphora runs: the built one when there is a build (starts in ~150 ms instead of
  * tsx's ~1 s; `npm test` always builds first), else the driver's default (this source tree via tsx).
+ * `exec`: the shell becomes the agent, so the recorded pid is the agent's (a kill of it stops it).
  */
 function agentCommand(): string {
   const built = join(ROOT, 'dist', 'cli', 'main.js');
-  return existsSync(built) ? `'${process.execPath}' '${built}' agent --config-file {boot_config} --config-file {local_config}` : '';
+  return existsSync(built) ? `exec '${process.execPath}' '${built}' agent --config-file {boot_config} --config-file {local_config}` : '';
 }
 
 export async function startDataPlane(options: DataPlaneOptions = {}): Promise<DataPlane> {

@@ -9,6 +9,7 @@ import type { Store } from '../../db/store.js';
 import type { Flow } from '../engine/task.js';
 import type { AmphoraWaits } from '../tasks/amphorae.js';
 import { createSpareAmphoraFlow, deleteAmphoraFlow, failoverAmphoraFlow, updateAmphoraAgentConfigFlow } from './amphora.js';
+import { certRotateAmphoraFlow } from './cert-rotate-amphora.js';
 import { batchMembersFlow, healthMonitorFlow, l7policyFlow, l7ruleFlow, listenerFlow, memberFlow, poolFlow } from './children.js';
 import {
   createLoadBalancerFlow,
@@ -56,6 +57,8 @@ export async function buildFlow(kind: string, payload: unknown, store: Store, se
       return erase(createSpareAmphoraFlow(settings.waits));
     case 'update_amphora_agent_config':
       return erase(updateAmphoraAgentConfigFlow(p));
+    case 'cert_rotate_amphora':
+      return erase(certRotateAmphoraFlow(p));
     case 'create_listener':
       return erase(listenerFlow('create', p));
     case 'update_listener':

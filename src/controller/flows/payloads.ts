@@ -25,6 +25,8 @@ export interface JobPayloads {
   /** Housekeeping: build one READY amphora for the spares pool. */
   create_spare_amphora: Record<string, never>;
   update_amphora_agent_config: { readonly amphoraId: string };
+  /** Housekeeping: a new server certificate for an amphora whose certificate expires soon (its `cert_busy` is set). */
+  cert_rotate_amphora: { readonly amphoraId: string };
   create_listener: ChildPayload & { readonly listenerId: string };
   update_listener: ChildPayload & { readonly listenerId: string };
   delete_listener: ChildPayload & { readonly listenerId: string };

@@ -162,6 +162,35 @@ export class AmphoraRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /**
+   * Takes one amphora whose server certificate expires before `before` for rotation (upstream's
+   * get_cert_expiring_amphora): not DELETED or PENDING_DELETE, not already `cert_busy`. Sets
+   * `cert_busy` with a compare-and-set, so two housekeeping processes never rotate the same
+   * amphora twice; the flow clears it. Returns the amphora id, or null when none is due.
+   */
+  async claimCertExpiring(before: string): Promise<string | null> {
+    const candidates = await this.#c.ex
+      .selectFrom('amphora')
+      .select('id')
+      .where('status', 'not in', ['DELETED', 'PENDING_DELETE'])
+      .where('cert_busy', '=', 0)
+      .where('cert_expiration', '<', before)
+      .orderBy('cert_expiration')
+      .orderBy('id')
+      .limit(5)
+      .execute();
+    for (const c of candidates) {
+      const r = await this.#c.ex
+        .updateTable('amphora')
+        .set({ cert_busy: 1, updated_at: timestamp(this.#c.clock.now()) })
+        .where('id', '=', c.id)
+        .where('cert_busy', '=', 0)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 1) return c.id;
+    }
+    return null;
+  }
+
   /** DELETED amphorae last updated before `before` whose health record is gone or as old. */
   async deletedBefore(before: string, beforeMs: number, limit = 100): Promise<string[]> {
     const rows = await this.#c.ex

@@ -8,7 +8,16 @@
 import { sql } from 'kysely';
 import type { HealthView, StatsUpdate, StatusChange, StatusObject } from '../../health/status-rules.js';
 import { timestamp } from '../../lib/clock.js';
+import type { AmphoraStatus } from '../../domain/status.js';
 import type { RepoContext } from '../store.js';
+
+/** A stale health row (not busy, older than the cutoff) and its amphora. */
+export interface StaleAmphora {
+  readonly amphoraId: string;
+  readonly loadBalancerId: string | null;
+  readonly status: AmphoraStatus;
+  readonly lastUpdate: number;
+}
 
 /** Rows per multi-row statement: far below every engine's bind-parameter limit. */
 const CHUNK = 500;
@@ -166,5 +175,90 @@ export class HealthRepository {
         }
       }
     }
+  }
+
+  /**
+   * Health rows not busy and last updated before `cutoffMs` whose amphora is in one of `statuses`
+   * (stale-amphora detection, upstream's `get_stale_amphora` without the pick).
+   */
+  async stale(cutoffMs: number, statuses: readonly AmphoraStatus[]): Promise<StaleAmphora[]> {
+    const rows = await this.#c.ex
+      .selectFrom('amphora_health as h')
+      .innerJoin('amphora as a', 'a.id', 'h.amphora_id')
+      .select(['h.amphora_id', 'h.last_update', 'a.load_balancer_id', 'a.status'])
+      .where('h.busy', '=', 0)
+      .where('h.last_update', '<', cutoffMs)
+      .where('a.status', 'in', [...statuses])
+      .execute();
+    return rows.map((r) => ({
+      amphoraId: r.amphora_id,
+      loadBalancerId: r.load_balancer_id,
+      status: r.status as AmphoraStatus,
+      lastUpdate: Number(r.last_update),
+    }));
+  }
+
+  /**
+   * Marks a stale health row busy (upstream's `busy = True` under a row lock): a compare-and-set on
+   * `busy = 0` and the row still being older than `cutoffMs`, so that of two health managers only
+   * one takes an amphora, and a heartbeat that arrived meanwhile wins. True when this call took it.
+   */
+  async markBusy(amphoraId: string, cutoffMs: number): Promise<boolean> {
+    const r = await this.#c.ex
+      .updateTable('amphora_health')
+      .set({ busy: 1 })
+      .where('amphora_id', '=', amphoraId)
+      .where('busy', '=', 0)
+      .where('last_update', '<', cutoffMs)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** The circuit breaker: the given amphorae, if still in one of `from`, become FAILOVER_STOPPED. Returns how many. */
+  async stopFailovers(amphoraIds: readonly string[], from: readonly AmphoraStatus[], nowMs: number): Promise<number> {
+    let n = 0;
+    for (const ids of chunks([...new Set(amphoraIds)])) {
+      const r = await this.#c.ex
+        .updateTable('amphora')
+        .set({ status: 'FAILOVER_STOPPED', updated_at: timestamp(nowMs) })
+        .where('id', 'in', ids)
+        .where('status', 'in', [...from])
+        .executeTakeFirst();
+      n += Number(r.numUpdatedRows);
+    }
+    return n;
+  }
+
+  /**
+   * FAILOVER_STOPPED amphorae whose health row is fresh again (last update at or after `cutoffMs`,
+   * not busy) go back to ALLOCATED (upstream's `update_failover_stopped`). Returns how many.
+   */
+  async resumeFailoverStopped(cutoffMs: number, nowMs: number): Promise<number> {
+    const fresh = this.#c.ex.selectFrom('amphora_health').select('amphora_id').where('busy', '=', 0).where('last_update', '>=', cutoffMs);
+    const r = await this.#c.ex
+      .updateTable('amphora')
+      .set({ status: 'ALLOCATED', updated_at: timestamp(nowMs) })
+      .where('status', '=', 'FAILOVER_STOPPED')
+      .where('id', 'in', fresh)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  /**
+   * What "is anybody reporting?" needs: how many amphorae in `statuses` exist (those expected to
+   * send heartbeats) and the newest heartbeat of any amphora (null: no health row at all).
+   */
+  async reporting(statuses: readonly AmphoraStatus[]): Promise<{ expected: number; newestMs: number | null }> {
+    const expected = await this.#c.ex
+      .selectFrom('amphora')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', 'in', [...statuses])
+      .executeTakeFirstOrThrow();
+    const newest = await this.#c.ex
+      .selectFrom('amphora_health')
+      .select((eb) => eb.fn.max('last_update').as('newest'))
+      .executeTakeFirst();
+    const n = newest?.newest;
+    return { expected: Number(expected.n), newestMs: n === null || n === undefined ? null : Number(n) };
   }
 }

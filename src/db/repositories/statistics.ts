@@ -51,6 +51,31 @@ export class StatisticsRepository {
     }));
   }
 
+  /**
+   * Stats retention (housekeeping): deletes counter rows nobody can read any more — rows of
+   * listeners that no longer exist (a heartbeat that raced the listener's delete writes its row
+   * again) and amphora rows whose amphora was purged. Rows of DELETED amphorae that are not purged
+   * yet are kept: they hold the listener's traffic from before a failover and go with the amphora
+   * after `amphora_expiry_age`. Provider rows (amphora id = listener id) live as long as their
+   * listener. Returns the number of rows deleted.
+   */
+  async purgeOrphans(): Promise<number> {
+    const ex = this.#c.ex;
+    const r = await ex
+      .deleteFrom('listener_statistics')
+      .where((eb) =>
+        eb.or([
+          eb.not(eb.exists(eb.selectFrom('listener').select('listener.id').whereRef('listener.id', '=', 'listener_statistics.listener_id'))),
+          eb.and([
+            eb('listener_statistics.amphora_id', '!=', eb.ref('listener_statistics.listener_id')),
+            eb.not(eb.exists(eb.selectFrom('amphora').select('amphora.id').whereRef('amphora.id', '=', 'listener_statistics.amphora_id'))),
+          ]),
+        ]),
+      )
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   async deleteForListeners(listenerIds: readonly string[]): Promise<void> {
     if (listenerIds.length === 0) return;
     await this.#c.ex.deleteFrom('listener_statistics').where('listener_id', 'in', [...listenerIds]).execute();
