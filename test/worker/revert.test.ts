@@ -134,6 +134,8 @@ for (const engine of engines()) {
       assert.deepEqual(statuses(g.l7policies), ['ERROR']);
       assert.deepEqual(statuses(g.l7rules), ['ERROR']);
 
+      // The revert sets ERROR before the worker records the job's outcome.
+      await api.settle();
       const [job, ...others] = await api.store.jobs.forResource(lbId);
       assert.equal(others.length, 0);
       assert.equal(job!.state, 'failed');
@@ -151,6 +153,7 @@ for (const engine of engines()) {
 
       const g = (await api.store.loadBalancerGraph(lbId))!;
       assert.deepEqual(g.listeners.map((l) => l.provisioningStatus), ['ERROR']);
+      await api.settle();
       const [job] = await api.store.jobs.forResource(lbId);
       assert.equal(job!.state, 'failed');
       assert.match(job!.error ?? '', /^ComputeCreate\[STANDALONE\]: injected compute build failure$/);

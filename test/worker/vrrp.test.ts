@@ -152,6 +152,8 @@ for (const engine of engines()) {
       try {
         const lbId = await create();
         await api.waitForStatus(`${LBS}/${lbId}`, 'loadbalancer', 'ERROR');
+        // The revert sets ERROR before the worker records the job's outcome.
+        await api.settle();
         const [job] = await api.store.jobs.forResource(lbId);
         assert.match(job!.error ?? '', /^AmphoraVRRPStart: injected startVrrp failure$/);
         assert.ok(!of(lbId).some((c) => c.startsWith('updateListeners')));
