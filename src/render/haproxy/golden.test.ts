@@ -5,58 +5,28 @@
  * amphorae) and must load without errors or warnings other than "no server state file yet".
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { goldenDir, shuffled } from '../testdata/golden.js';
 import { haproxyPeerName, renderHaproxyConfig, tlsFilesFor } from './index.js';
 import { inputOf, type CaseInput } from './testdata/fixture.js';
 import { haproxyCheck } from './testdata/haproxy-check.js';
 
-const dir = new URL('./testdata/', import.meta.url).pathname;
-const update = process.env.UPDATE_GOLDEN === '1';
-const cases = readdirSync(dir)
-  .filter((f) => f.endsWith('.in.json'))
-  .map((f) => f.slice(0, -'.in.json'.length))
-  .sort();
-
-function golden(file: string, actual: string | null): void {
-  const path = `${dir}${file}`;
-  if (update) {
-    if (actual === null) rmSync(path, { force: true });
-    else writeFileSync(path, actual);
-    return;
-  }
-  const expected = existsSync(path) ? readFileSync(path, 'utf8') : null;
-  assert.equal(actual, expected, `${file} differs from the golden file (UPDATE_GOLDEN=1 rewrites it)`);
-}
-
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  let s = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
+const golden = goldenDir(new URL('./testdata/', import.meta.url).pathname);
+const cases = golden.cases;
 
 describe('haproxy golden cases', () => {
   test('the golden directory is complete', () => {
     assert.ok(cases.length >= 30, `only ${cases.length} cases`);
-    const known = new Set(cases);
-    for (const f of readdirSync(dir)) {
-      const m = /^(.*)\.(haproxy\.cfg|problems\.json)$/.exec(f);
-      if (m) assert.ok(known.has(m[1]!), `${f} has no ${m[1]}.in.json`);
-    }
+    golden.assertComplete(/^(.*)\.(haproxy\.cfg|problems\.json)$/);
   });
 
   for (const name of cases) {
     test(name, async () => {
-      const c = JSON.parse(readFileSync(`${dir}${name}.in.json`, 'utf8')) as CaseInput;
+      const c = golden.input<CaseInput>(name);
       const input = inputOf(c);
       const result = renderHaproxyConfig(input);
-      golden(`${name}.haproxy.cfg`, result.text === '' ? null : result.text);
-      golden(`${name}.problems.json`, result.problems.length > 0 ? `${JSON.stringify(result.problems, null, 2)}\n` : null);
+      golden.check(`${name}.haproxy.cfg`, result.text === '' ? null : result.text);
+      golden.check(`${name}.problems.json`, result.problems.length > 0 ? `${JSON.stringify(result.problems, null, 2)}\n` : null);
 
       // Sorted output: the order objects come in does not matter.
       const g = input.graph;

@@ -6,57 +6,27 @@
  * testdata/keepalived-check.ts) and must pass without a single complaint.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { goldenDir, shuffled } from '../testdata/golden.js';
 import { paths, type AgentAmphora } from '../../agent/agent-amphora.js';
 import { renderKeepalivedConfig, translate } from './index.js';
 import { inputOf, type CaseInput } from './testdata/fixture.js';
 import { keepalivedCheck } from './testdata/keepalived-check.js';
 
-const dir = new URL('./testdata/', import.meta.url).pathname;
-const update = process.env.UPDATE_GOLDEN === '1';
-const cases = readdirSync(dir)
-  .filter((f) => f.endsWith('.in.json'))
-  .map((f) => f.slice(0, -'.in.json'.length))
-  .sort();
+const golden = goldenDir(new URL('./testdata/', import.meta.url).pathname);
+const cases = golden.cases;
 
 /** What the hostile-* cases inject; it must never reach a configuration. */
 const HOSTILE_MARKER = 'PWNED';
 
-function golden(file: string, actual: string | null): void {
-  const path = `${dir}${file}`;
-  if (update) {
-    if (actual === null) rmSync(path, { force: true });
-    else writeFileSync(path, actual);
-    return;
-  }
-  const expected = existsSync(path) ? readFileSync(path, 'utf8') : null;
-  assert.equal(actual, expected, `${file} differs from the golden file (UPDATE_GOLDEN=1 rewrites it)`);
-}
-
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  let s = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
 describe('keepalived golden cases', () => {
   test('the golden directory is complete', () => {
     assert.ok(cases.length >= 12, `only ${cases.length} cases`);
-    const known = new Set(cases);
-    for (const f of readdirSync(dir)) {
-      const m = /^(.*)\.(keepalived\.conf|problems\.json)$/.exec(f);
-      if (m) assert.ok(known.has(m[1]!), `${f} has no ${m[1]}.in.json`);
-    }
+    golden.assertComplete(/^(.*)\.(keepalived\.conf|problems\.json)$/);
   });
 
   test('the track file is the one the agent writes', () => {
-    const c = JSON.parse(readFileSync(`${dir}master-ipv4.in.json`, 'utf8')) as CaseInput;
+    const c = golden.input<CaseInput>('master-ipv4');
     for (const basePath of ['/var/lib/octavia', '/var/lib/octavia/', '/run/octavius/amphora-1']) {
       const input = inputOf({ ...c, settings: { ...c.settings, basePath } });
       const ir = translate(input).ir;
@@ -67,11 +37,11 @@ describe('keepalived golden cases', () => {
 
   for (const name of cases) {
     test(name, async () => {
-      const c = JSON.parse(readFileSync(`${dir}${name}.in.json`, 'utf8')) as CaseInput;
+      const c = golden.input<CaseInput>(name);
       const input = inputOf(c);
       const result = renderKeepalivedConfig(input);
-      golden(`${name}.keepalived.conf`, result.text === '' ? null : result.text);
-      golden(`${name}.problems.json`, result.problems.length > 0 ? `${JSON.stringify(result.problems, null, 2)}\n` : null);
+      golden.check(`${name}.keepalived.conf`, result.text === '' ? null : result.text);
+      golden.check(`${name}.problems.json`, result.problems.length > 0 ? `${JSON.stringify(result.problems, null, 2)}\n` : null);
 
       // Sorted output: the order amphorae, subnets and additional VIPs come in does not matter.
       const g = input.graph;
@@ -108,7 +78,7 @@ describe('keepalived golden cases', () => {
   }
 
   test('keepalived -t catches what it should (the check can fail)', async () => {
-    const c = JSON.parse(readFileSync(`${dir}master-ipv4.in.json`, 'utf8')) as CaseInput;
+    const c = golden.input<CaseInput>('master-ipv4');
     const { text } = renderKeepalivedConfig(inputOf(c));
     const broken = text.replace('advert_int 1\n', 'advert_int 0.001\n');
     assert.notEqual(broken, text);
