@@ -21,7 +21,7 @@ import type { StaleAmphoraScanner } from '../../src/health/stale-scanner.js';
 import { newId } from '../../src/lib/ids.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { rootSkipReason, startDataPlane, type DataPlane } from '../support/dataplane.js';
-import { until } from './traffic.js';
+import { until, processAlive as alive } from './traffic.js';
 
 /** Traffic must flow again within this (detection 3-4 s + build or spare; generous for loaded machines). */
 const RESUME_DEADLINE_MS = 30_000;
@@ -38,14 +38,6 @@ const pidsIn = (netns: string): number[] =>
     .split('\n')
     .map(Number)
     .filter((p) => p > 0);
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** What a dead host does to an amphora: every process in its namespace killed, then the namespace deleted. */
 async function destroyNamespace(netns: string): Promise<void> {

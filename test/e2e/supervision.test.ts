@@ -13,16 +13,7 @@ import { ComputeSupervisor } from '../../src/controller/compute-supervisor.js';
 import { NetnsComputeDriver, netnsComputeOptions } from '../../src/drivers/compute/netns-compute-driver.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { rootSkipReason, startDataPlane, type DataPlane } from '../support/dataplane.js';
-import { until } from './traffic.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { until, processAlive as alive } from './traffic.js';
 
 
 describe('amphora supervision', { skip: rootSkipReason() }, () => {
