@@ -28,6 +28,16 @@ export class InfoService {
     this.#haproxy = haproxy;
   }
 
+  /**
+   * Starts reading the package versions now (agent start), so that the controller's first
+   * `GET /info` of a new amphora, on the path from create to first request, finds them ready.
+   */
+  warm(): void {
+    this.#packageVersions().catch(() => {
+      this.#versions = null; // read again by the next request
+    });
+  }
+
   /** Package versions do not change while the agent runs: read them once. */
   #packageVersions(): Promise<{ haproxy: string; keepalived: string | null; ipvsadm: string | null }> {
     this.#versions ??= (async () => {

@@ -63,10 +63,15 @@ export function addLoadBalancerRoutes(router: Router, rt: AgentRuntime): void {
       const result = action === 'start' ? { ...(await rt.haproxy.start(lbId)), started: true } : await rt.haproxy.reload(lbId);
       const verb = result.started ? 'start' : 'reload';
       if (!result.ok) return message(500, `Error ${verb}ing haproxy`, result.output);
-      // keepalived announces the VIP in ACTIVE_STANDBY; otherwise this amphora does (see announceAddresses).
-      if (rt.config.controller_worker.loadbalancer_topology !== 'ACTIVE_STANDBY') {
-        const problems = await announceAddresses(a);
-        if (problems.length > 0) rt.log.warn({ lbId, problems }, 'address announcement failed');
+      // keepalived announces the VIP in ACTIVE_STANDBY; otherwise this amphora does when HAProxy
+      // starts (a new amphora, a failover: neighbours still cache another MAC for the VIP; see
+      // announceAddresses). A reload changes no address. Not awaited: the controller's flow does
+      // not wait for the announcement (~5 process starts).
+      if (result.started && rt.config.controller_worker.loadbalancer_topology !== 'ACTIVE_STANDBY') {
+        void announceAddresses(a).then(
+          (problems) => problems.length > 0 && rt.log.warn({ lbId, problems }, 'address announcement failed'),
+          (err: unknown) => rt.log.warn({ lbId, err }, 'address announcement failed'),
+        );
       }
       if (result.started) return message(202, 'OK', `Configuration file is valid\nhaproxy daemon for ${lbId} started`);
       return message(202, 'OK', `Listener ${lbId} reloaded`);

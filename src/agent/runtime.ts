@@ -46,6 +46,7 @@ export function createRuntime(amphora: AgentAmphora, config: AgentConfig, config
     configFiles,
     config,
     async init() {
+      rt.info.warm();
       await haproxy.init();
       await keepalived.init();
       signalHaproxyState();
