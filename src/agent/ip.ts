@@ -95,8 +95,7 @@ export interface RouteSpec {
   readonly table?: number;
 }
 
-/** Adds a route; an identical one already there is fine. */
-export async function addRoute(ns: Ns, ifname: string, r: RouteSpec): Promise<void> {
+function routeArgs(ifname: string, r: RouteSpec): string[] {
   const args = ['route', 'add', r.destination];
   if (r.via) args.push('via', r.via);
   args.push('dev', ifname);
@@ -104,6 +103,53 @@ export async function addRoute(ns: Ns, ifname: string, r: RouteSpec): Promise<vo
   if (r.scopeLink) args.push('scope', 'link');
   if (r.onlink) args.push('onlink');
   if (r.table !== undefined) args.push('table', String(r.table));
+  return args;
+}
+
+/**
+ * Interface set-up in one `ip -batch` process instead of one `ip` per step (each start costs tens
+ * of milliseconds on a busy host, on the path from create to first request). Like addAddress and
+ * addRoute, an address or route that is already there is fine. Every word comes from validated
+ * addresses and interface names, so no line can hold a second command.
+ */
+export class IpBatch {
+  readonly #lines: string[][] = [];
+
+  linkUp(ifname: string, mtu: number | null): this {
+    this.#lines.push(['link', 'set', 'dev', ifname, ...(mtu !== null ? ['mtu', String(mtu)] : []), 'up']);
+    return this;
+  }
+
+  address(ifname: string, address: string, prefixlen: number): this {
+    this.#lines.push(['addr', 'add', `${address}/${prefixlen}`, 'dev', ifname, ...(ipVersion(address) === 6 ? ['nodad'] : [])]);
+    return this;
+  }
+
+  route(ifname: string, r: RouteSpec): this {
+    this.#lines.push(routeArgs(ifname, r));
+    return this;
+  }
+
+  async run(ns: Ns): Promise<void> {
+    if (this.#lines.length === 0) return;
+    for (const line of this.#lines) {
+      if (line.some((w) => w === '' || /\s/.test(w))) throw new Error(`ip batch: unusable word in ${JSON.stringify(line)}`);
+    }
+    const argv = [...(ns.netns === null ? [] : ['-n', ns.netns]), '-force', '-batch', '-'];
+    const r = await run({ netns: null }, 'ip', argv, { input: `${this.#lines.map((l) => l.join(' ')).join('\n')}\n` });
+    if (r.code === 0) return;
+    // -force ran every line; each failure printed an "Error: ..." line. Only "already there" is fine.
+    const errors = r.stderr.split('\n').filter((l) => /^Error|RTNETLINK answers/.test(l));
+    const real = errors.filter((l) => !/File exists|[Aa]ddress already assigned/.test(l));
+    if (real.length > 0 || errors.length === 0) {
+      throw new IpError(`ip ${argv.join(' ')}: ${r.stderr.trim() || r.output.trim()}`, r.stderr);
+    }
+  }
+}
+
+/** Adds a route; an identical one already there is fine. */
+export async function addRoute(ns: Ns, ifname: string, r: RouteSpec): Promise<void> {
+  const args = routeArgs(ifname, r);
   try {
     await ip(ns, args);
   } catch (err) {

@@ -11,7 +11,7 @@ import { paths, type AgentAmphora } from './agent-amphora.js';
 import { run } from './exec.js';
 import { readIfExists } from './files.js';
 import { json, message, type AgentResponse } from './http.js';
-import { addAddress, addresses, addRoute, addSourceRule, deleteAddress, linkByMac, setLinkUp } from './ip.js';
+import { addAddress, addresses, addRoute, addSourceRule, deleteAddress, IpBatch, linkByMac, setLinkUp } from './ip.js';
 
 /** Upstream's policy routing table for VIP traffic and the rule priority keepalived also uses. */
 const VIP_TABLE = 1;
@@ -191,23 +191,25 @@ export class PlugService {
     const ns = this.#amphora;
     // keepalived adds and removes the VIP, its table-1 routes and rules in ACTIVE_STANDBY.
     const ownsVip = this.#topology() !== 'ACTIVE_STANDBY';
-    await setLinkUp(ns, ifname, mtu);
-    if (vrrp !== null) await addAddress(ns, ifname, vrrp.address, vrrp.prefixlen);
+    const batch = new IpBatch().linkUp(ifname, mtu);
+    if (vrrp !== null) batch.address(ifname, vrrp.address, vrrp.prefixlen);
     for (const v of vips) {
       const any = v.version === 6 ? '::/0' : '0.0.0.0/0';
-      if (ownsVip) await addAddress(ns, ifname, v.address, v.version === 6 ? 128 : 32);
-      if (v.gateway) await addRoute(ns, ifname, { destination: any, via: v.gateway, onlink: true });
-      await addRoute(ns, ifname, { destination: v.cidr, scopeLink: true });
+      if (ownsVip) batch.address(ifname, v.address, v.version === 6 ? 128 : 32);
+      if (v.gateway) batch.route(ifname, { destination: any, via: v.gateway, onlink: true });
+      batch.route(ifname, { destination: v.cidr, scopeLink: true });
       if (ownsVip) {
-        if (v.gateway) await addRoute(ns, ifname, { destination: any, via: v.gateway, onlink: true, table: VIP_TABLE });
-        await addRoute(ns, ifname, { destination: v.cidr, src: v.address, scopeLink: true, table: VIP_TABLE });
-        await addSourceRule(ns, v.address, VIP_TABLE, VIP_RULE_PRIORITY);
+        if (v.gateway) batch.route(ifname, { destination: any, via: v.gateway, onlink: true, table: VIP_TABLE });
+        batch.route(ifname, { destination: v.cidr, src: v.address, scopeLink: true, table: VIP_TABLE });
       }
       for (const r of v.hostRoutes) {
-        await addRoute(ns, ifname, { destination: r.destination, via: r.nexthop, onlink: true });
-        await addRoute(ns, ifname, { destination: r.destination, via: r.nexthop, onlink: true, table: VIP_TABLE });
+        batch.route(ifname, { destination: r.destination, via: r.nexthop, onlink: true });
+        batch.route(ifname, { destination: r.destination, via: r.nexthop, onlink: true, table: VIP_TABLE });
       }
     }
+    // Order matters within the batch (the link is up and the address there before routes use it).
+    await batch.run(ns);
+    if (ownsVip) for (const v of vips) await addSourceRule(ns, v.address, VIP_TABLE, VIP_RULE_PRIORITY);
   }
 
   async #configurePort(
