@@ -31,26 +31,17 @@
  *   [--lbs 20] [--spare-lbs 20] [--spares <spare-lbs>] [--member-reps 10] [--changes 100] [--seconds 8]
  *   [--connections 32] [--only a,a-spare,b,c,d] [--default-arp]
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { connect } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { loadConfig } from '../src/config/load.js';
-import { cleanupPrefix, freeSubnets24, leftovers } from '../test/support/host-network.js';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { cleanupPrefix } from '../test/support/host-network.js';
 import { cpuShare, cpuSnapshot, type CpuShare } from './dataplane-cpu.js';
 import type { LoadResult, LoadSpec } from './dataplane-load.js';
-import { cpuMs, freePort, percentile, root, writeResult } from './lib.js';
+import { benchArgs, cpuMs, root, writeResult } from './lib.js';
+import { api, apiOk, cleanupAll, killChild, probe, round, sleep, startMember, startPlane, stats, undo, type Json, type Member, type Plane, type Stats } from './netns-plane.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const onlyArg = args.indexOf('--only') >= 0 ? args[args.indexOf('--only') + 1]!.split(',') : null;
-const only = (part: string) => onlyArg === null || onlyArg.includes(part);
+const { arg, only, flag } = benchArgs();
 
 const LBS = arg('lbs', 20);
 const SPARE_LBS = arg('spare-lbs', LBS);
@@ -60,9 +51,7 @@ const CHANGES = arg('changes', 100);
 const SECONDS = arg('seconds', 8);
 const CONNECTIONS = arg('connections', 32);
 /** Keep the kernel's 1 s ARP retransmit on the VIP bridge (see startPlane). */
-const DEFAULT_ARP = args.includes('--default-arp');
-const PROJECT = 'bench';
-const HEADERS = { 'content-type': 'application/json', 'x-project-id': PROJECT };
+const DEFAULT_ARP = flag('default-arp');
 const MEMBER_PORTS = [18201, 18202, 18203] as const;
 /** Host part of the address of the hand-written HAProxy of (d) (the rendered copy: +1); outside the allocation pool. */
 const HAND_HOST = 20;
@@ -72,229 +61,10 @@ if (process.getuid?.() !== 0) {
   process.exit(2);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Clean-up: every resource registers a synchronous undo, run in reverse order at the end, after a
-// failure and on SIGINT/SIGTERM.
-
-const undo: (() => void)[] = [];
-function cleanupAll(): void {
-  while (undo.length > 0) {
-    try {
-      undo.pop()!();
-    } catch (err) {
-      console.error('clean-up step failed:', err);
-    }
-  }
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: cleaning up`);
-    cleanupAll();
-    process.exit(130);
-  });
-}
-
-function killChild(child: ChildProcess): void {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const round = (n: number, digits = 1) => Number(n.toFixed(digits));
-
-// ---------------------------------------------------------------------------------------------
-// Member servers (this process, on the subnet gateway address).
-
-interface Member {
-  readonly name: string;
-  readonly port: number;
-  /** Arrival times (performance.now()) of requests while tracked; health checks (GET /health) not counted. */
-  arrivals: number[] | null;
-}
-
-async function startMember(name: string, host: string, port: number): Promise<Member> {
-  const body = Buffer.from(`${name}\n`);
-  const member: Member = { name, port, arrivals: null };
-  const server = createServer((req, res) => {
-    if (req.url !== '/health') member.arrivals?.push(performance.now());
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length, 'x-member': name });
-    res.end(body);
-  });
-  // HAProxy keeps idle server connections for reuse: a member that closes them first races with
-  // the next request sent on them (a 502 that would be the benchmark's, not the load balancer's).
-  server.keepAliveTimeout = 600_000;
-  server.headersTimeout = 601_000;
-  server.requestTimeout = 0;
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen({ host, port }, () => ok());
-  });
-  undo.push(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return member;
-}
-
-// ---------------------------------------------------------------------------------------------
-// One `octavius up` with the real data plane.
-
-interface Plane {
-  readonly prefix: string;
-  readonly url: string;
-  readonly subnetId: string;
-  /** `198.18.N`: the VIP subnet; the host holds `.1`. */
-  readonly stem: string;
-  readonly gateway: string;
-  readonly runtimePath: string;
-  readonly logFile: string;
-  readonly child: ChildProcess;
-  /** Stops the service and removes everything; keeps its log in bench/results/ when `failed`. */
-  stop(failed?: boolean): Promise<void>;
-}
-
-function logTail(file: string, lines = 40): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-async function waitListening(url: string): Promise<void> {
-  const deadline = performance.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/`)).ok) return;
-    } catch {
-      // not yet
-    }
-    if (performance.now() > deadline) throw new Error('octavius up did not start listening in 60 s');
-    await sleep(100);
-  }
-}
-
-async function startPlane(spares: number, spareCheckInterval: number): Promise<Plane> {
-  // `bd` + 2 hex + `-`: one not used by anything on the host (a crashed earlier run included).
-  let prefix = '';
-  do prefix = `bd${randomBytes(1).toString('hex')}-`;
-  while (leftovers(prefix).length > 0);
-  const [V, MG] = freeSubnets24(2) as [string, string];
-  const stateDir = mkdtempSync(join(tmpdir(), 'octavius-bench-dp-'));
-  const runtimePath = mkdtempSync('/dev/shm/obd-');
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const networks = `
-[network:${prefix}n]
-bridge = ${prefix}bv
-subnets = ${prefix}s
-
-[subnet:${prefix}s]
-cidr = ${V}.0/24
-gateway = ${V}.1
-allocation_pools = ${V}.100-${V}.250
-`;
-  const ini = `[DEFAULT]
-state_path = ${stateDir}
-log_level = info
-
-[api_settings]
-bind_host = 127.0.0.1
-bind_port = ${port}
-auth_strategy = noauth
-
-[controller_worker]
-compute_driver = compute_netns_driver
-network_driver = network_local_driver
-amphora_driver = amphora_haproxy_rest_driver
-
-[netns]
-name_prefix = ${prefix}
-mgmt_bridge = ${prefix}mg
-mgmt_cidr = ${MG}.1/24
-runtime_path = ${runtimePath}
-
-[house_keeping]
-spare_amphora_pool_size = ${spares}
-spare_check_interval = ${spareCheckInterval}
-${networks}`;
-  const file = join(stateDir, 'octavius.conf');
-  writeFileSync(file, ini);
-  const subnet = loadConfig({ files: ['networks.ini'], readFile: () => networks }).config.local_networks.subnets[0]!;
-
-  // Undo in reverse: the child first, then what it left in the kernel and on tmpfs.
-  undo.push(() => rmSync(stateDir, { recursive: true, force: true }));
-  undo.push(() => cleanupPrefix(prefix, [runtimePath]));
-  // The service's log goes to a file (kept in bench/results/ when something fails).
-  const logFile = join(stateDir, 'octavius.log');
-  const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'up', '--config-file', file], { cwd: root, stdio: ['ignore', log, log] });
-  closeSync(log);
-  const kill = () => killChild(child);
-  undo.push(kill);
-  const exited = new Promise<never>((_, fail) => child.once('exit', (code) => fail(new Error(`octavius up exited ${code}: ${logTail(logFile)}`))));
-  exited.catch(() => undefined);
-  await Promise.race([waitListening(url), exited]);
-  if (!DEFAULT_ARP) {
-    // The VIP is polled before it exists, and amphorae send no gratuitous ARP when it comes up:
-    // the host's unanswered ARP requests are re-sent every retrans_time (1 s by default), which
-    // could make a ready VIP look ready late. 10 ms, on this benchmark's own bridge only (runs
-    // with --default-arp showed no difference so far; this keeps it that way).
-    execFileSync('sysctl', ['-qw', `net.ipv4.neigh.${prefix}bv.retrans_time_ms=10`]);
-  }
-  return {
-    prefix,
-    url,
-    logFile,
-    subnetId: subnet.id,
-    stem: V,
-    gateway: `${V}.1`,
-    runtimePath,
-    child,
-    async stop(failed = false) {
-      // A graceful stop first (it leaves amphorae running for re-adoption), then remove everything.
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await Promise.race([exited, sleep(15_000)]);
-      }
-      kill();
-      cleanupPrefix(prefix, [runtimePath]);
-      if (failed) {
-        const kept = join(root, 'bench', 'results', `dataplane-${prefix.slice(0, -1)}.log`);
-        mkdirSync(dirname(kept), { recursive: true });
-        copyFileSync(logFile, kept);
-        console.error(`octavius log kept in ${kept}`);
-      }
-      rmSync(stateDir, { recursive: true, force: true });
-      const left = leftovers(prefix);
-      if (left.length > 0) console.error(`LEFT BEHIND by ${prefix}: ${left.join(', ')}`);
-    },
-  };
-}
+// Clean-up stack, member servers, `octavius up` (startPlane), api/apiOk, probe, stats: ./netns-plane.ts.
 
 // ---------------------------------------------------------------------------------------------
 // API helpers.
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- API bodies are read freely
-type Json = any;
-
-async function api(plane: Plane, method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
-  const res = await fetch(`${plane.url}${path}`, { method, headers: HEADERS, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  const text = await res.text();
-  let json: Json = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json };
-}
-
-async function apiOk(plane: Plane, method: string, path: string, body?: unknown): Promise<Json> {
-  const r = await api(plane, method, path, body);
-  if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.json)}`);
-  return r.json;
-}
 
 /** Polls the load balancer every 10 ms until ACTIVE; returns performance.now() when seen. */
 async function waitActive(plane: Plane, lbId: string, timeoutMs = 60_000): Promise<number> {
@@ -359,30 +129,7 @@ function lbBody(plane: Plane, name: string, memberPorts: readonly number[]): Jso
 }
 
 // ---------------------------------------------------------------------------------------------
-// VIP probing: one GET on a new connection, with a short timeout.
-
-function probe(host: string, port: number, timeoutMs: number): Promise<{ status: number } | { error: string }> {
-  return new Promise((resolve) => {
-    let buf = '';
-    let settled = false;
-    const s = connect({ host, port, noDelay: true });
-    const done = (r: { status: number } | { error: string }) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      s.destroy();
-      resolve(r);
-    };
-    const timer = setTimeout(() => done({ error: 'timeout' }), timeoutMs);
-    s.on('connect', () => s.write(`GET /probe HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
-    s.on('data', (c: Buffer) => {
-      buf += c.toString('latin1');
-      if (buf.includes('\r\n')) done({ status: Number(buf.slice(9, 12)) });
-    });
-    s.on('error', (err: NodeJS.ErrnoException) => done({ error: err.code ?? err.message }));
-    s.on('close', () => done({ error: 'closed' }));
-  });
-}
+// VIP probing: one GET on a new connection, with a short timeout (probe: ./netns-plane.ts).
 
 /** Probes until a 200; returns when it arrived and what the failed attempts were. */
 async function firstOk(host: string, port: number, timeoutMs = 60_000): Promise<{ at: number; attempts: Record<string, number> }> {
@@ -466,19 +213,6 @@ interface CreateSample {
   readonly activeMs: number;
   readonly postMs: number;
   readonly failedProbes: Record<string, number>;
-}
-
-interface Stats {
-  readonly n: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly max: number;
-  readonly min: number;
-}
-
-function stats(values: readonly number[]): Stats {
-  const s = [...values].sort((a, b) => a - b);
-  return { n: s.length, p50: round(percentile(s, 50)), p99: round(percentile(s, 99)), max: round(s[s.length - 1] ?? 0), min: round(s[0] ?? 0) };
 }
 
 async function createAndMeasure(plane: Plane, name: string): Promise<{ sample: CreateSample; lbId: string; vip: string }> {
@@ -759,6 +493,18 @@ function loadSummary(r: LoadResult) {
   return { sent: r.sent, ok: r.ok, failed: r.failed, failures: r.failures, rps: r.rps, seconds: r.seconds, reconnects: r.reconnects };
 }
 
+/** `octavius up` as bench/dataplane.ts wants it; its log is kept in bench/results/ when something fails. */
+function planeOptions(spares: number, spareCheckInterval: number) {
+  return {
+    tag: 'bd',
+    stateTag: 'dp',
+    spares,
+    spareCheckInterval,
+    defaultArp: DEFAULT_ARP,
+    keptLog: (prefix: string, failed: boolean) => (failed ? join(root, 'bench', 'results', `dataplane-${prefix.slice(0, -1)}.log`) : null),
+  };
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const result: Record<string, unknown> = {
@@ -780,7 +526,7 @@ async function main(): Promise<void> {
 
   if (only('a') || only('b') || only('c') || only('d')) {
     console.log('starting octavius up (no spare pool)');
-    const plane = await startPlane(0, 1);
+    const plane = await startPlane(planeOptions(0, 1));
     let failed = true;
     try {
       const members = await Promise.all(MEMBER_PORTS.map((p, i) => startMember(`m${i + 1}`, plane.gateway, p)));
@@ -850,7 +596,7 @@ async function main(): Promise<void> {
     console.log(`starting octavius up (spare pool of ${SPARES})`);
     // The pool holds a spare for every create and is filled once, at start: no refill builds
     // (agent start-ups) compete with the measured creates for the 2 CPUs.
-    const plane = await startPlane(SPARES, 3600);
+    const plane = await startPlane(planeOptions(SPARES, 3600));
     let failed = true;
     try {
       console.log(`  waiting for ${SPARES} READY spares`);

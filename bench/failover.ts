@@ -23,30 +23,19 @@
  *   [--heartbeat-timeout 3] [--default-arp]
  * (a run with a non-default --heartbeat-timeout or --default-arp writes bench/results/failover-<variant>.json)
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { connect } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { loadConfig } from '../src/config/load.js';
-import { cleanupPrefix, freeSubnets24, leftovers } from '../test/support/host-network.js';
-import { freePort, percentile, root, writeResult } from './lib.js';
+import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { benchArgs, root, writeResult } from './lib.js';
+import { apiOk, cleanupAll, logTail, probe, round, sleep, startMember, startPlane, stats, type Json, type Plane } from './netns-plane.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const onlyArg = args.indexOf('--only') >= 0 ? args[args.indexOf('--only') + 1]!.split(',') : null;
-const only = (part: string) => onlyArg === null || onlyArg.includes(part);
+const { arg, only, flag } = benchArgs();
 
 const RUNS = arg('runs', 5);
 /** `[health_manager] heartbeat_timeout` (Octavius's default: 3). */
 const HEARTBEAT_TIMEOUT = arg('heartbeat-timeout', 3);
 /** Keep the kernel's 1 s ARP retransmit on the VIP bridge (see startPlane). */
-const DEFAULT_ARP = args.includes('--default-arp');
+const DEFAULT_ARP = flag('default-arp');
 const VARIANT = [HEARTBEAT_TIMEOUT !== 3 ? `hbt${HEARTBEAT_TIMEOUT}` : '', DEFAULT_ARP ? 'default-arp' : ''].filter(Boolean).join('-');
 const RESULT_NAME = VARIANT ? `failover-${VARIANT}` : 'failover';
 /** Client: one request on a new connection every PERIOD_MS, each failing after TIMEOUT_MS. */
@@ -54,8 +43,6 @@ const PERIOD_MS = 5;
 const TIMEOUT_MS = 200;
 /** After ACTIVE again, the client keeps going this long so that late failures are seen. */
 const SETTLE_MS = 3000;
-const PROJECT = 'bench';
-const HEADERS = { 'content-type': 'application/json', 'x-project-id': PROJECT };
 const MEMBER_PORTS = [18301, 18302] as const;
 
 if (process.getuid?.() !== 0) {
@@ -63,204 +50,29 @@ if (process.getuid?.() !== 0) {
   process.exit(2);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Clean-up (as bench/dataplane.ts): synchronous undos, run in reverse order.
+// Clean-up stack, member servers, `octavius up` (startPlane), api/apiOk, probe, stats: ./netns-plane.ts.
 
-const undo: (() => void)[] = [];
-function cleanupAll(): void {
-  while (undo.length > 0) {
-    try {
-      undo.pop()!();
-    } catch (err) {
-      console.error('clean-up step failed:', err);
-    }
-  }
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: cleaning up`);
-    cleanupAll();
-    process.exit(130);
+/**
+ * One `octavius up` with the real data plane and the health manager on the management network
+ * (amphorae's heartbeats reach it). The failover flows' log is always kept: it is the explanation
+ * of the numbers.
+ */
+function startFailoverPlane(spares: number): Promise<Plane> {
+  return startPlane({
+    tag: 'bf',
+    stateTag: 'fo',
+    spares,
+    spareCheckInterval: 1,
+    // As bench/dataplane.ts: unanswered ARP requests for the VIP re-sent every 10 ms, not 1 s, on this
+    // benchmark's own bridge only (a client on the VIP's L2 segment with default settings: --default-arp).
+    defaultArp: DEFAULT_ARP,
+    healthManager: HEARTBEAT_TIMEOUT !== 3 ? { heartbeatTimeout: HEARTBEAT_TIMEOUT } : {},
+    keptLog: (_prefix, failed) => join(root, 'bench', 'results', `${RESULT_NAME}-${spares > 0 ? 'spare' : 'fresh'}${failed ? '-failed' : ''}.log`),
   });
-}
-
-function killChild(child: ChildProcess): void {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const round = (n: number, digits = 1) => Number(n.toFixed(digits));
-
-async function startMember(name: string, host: string, port: number): Promise<void> {
-  const body = Buffer.from(`${name}\n`);
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
-    res.end(body);
-  });
-  // HAProxy reuses idle server connections: never close them first (see bench/dataplane.ts).
-  server.keepAliveTimeout = 600_000;
-  server.headersTimeout = 601_000;
-  server.requestTimeout = 0;
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen({ host, port }, () => ok());
-  });
-  undo.push(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// One `octavius up` with the real data plane and the health manager on the management network.
-
-interface Plane {
-  readonly prefix: string;
-  readonly url: string;
-  readonly subnetId: string;
-  readonly gateway: string;
-  readonly logFile: string;
-  stop(failed?: boolean): Promise<void>;
-}
-
-function logTail(file: string, lines = 40): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-async function waitListening(url: string): Promise<void> {
-  const deadline = performance.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/`)).ok) return;
-    } catch {
-      // not yet
-    }
-    if (performance.now() > deadline) throw new Error('octavius up did not start listening in 60 s');
-    await sleep(100);
-  }
-}
-
-async function startPlane(spares: number): Promise<Plane> {
-  let prefix = '';
-  do prefix = `bf${randomBytes(1).toString('hex')}-`;
-  while (leftovers(prefix).length > 0);
-  const [V, MG] = freeSubnets24(2) as [string, string];
-  const stateDir = mkdtempSync(join(tmpdir(), 'octavius-bench-fo-'));
-  const runtimePath = mkdtempSync('/dev/shm/obf-');
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const networks = `
-[network:${prefix}n]
-bridge = ${prefix}bv
-subnets = ${prefix}s
-
-[subnet:${prefix}s]
-cidr = ${V}.0/24
-gateway = ${V}.1
-allocation_pools = ${V}.100-${V}.250
-`;
-  // heartbeat_interval 1, heartbeat_timeout 3, health_check_interval 1 are the defaults.
-  const timeoutLine = HEARTBEAT_TIMEOUT !== 3 ? `heartbeat_timeout = ${HEARTBEAT_TIMEOUT}\n` : '';
-  const ini = `[DEFAULT]
-state_path = ${stateDir}
-log_level = info
-
-[api_settings]
-bind_host = 127.0.0.1
-bind_port = ${port}
-auth_strategy = noauth
-
-[controller_worker]
-compute_driver = compute_netns_driver
-network_driver = network_local_driver
-amphora_driver = amphora_haproxy_rest_driver
-
-[netns]
-name_prefix = ${prefix}
-mgmt_bridge = ${prefix}mg
-mgmt_cidr = ${MG}.1/24
-runtime_path = ${runtimePath}
-
-[health_manager]
-bind_ip = ${MG}.1
-controller_ip_port_list = ${MG}.1:5555
-heartbeat_key = ${randomBytes(16).toString('hex')}
-${timeoutLine}
-[house_keeping]
-spare_amphora_pool_size = ${spares}
-spare_check_interval = 1
-${networks}`;
-  const file = join(stateDir, 'octavius.conf');
-  writeFileSync(file, ini);
-  const subnet = loadConfig({ files: ['networks.ini'], readFile: () => networks }).config.local_networks.subnets[0]!;
-
-  undo.push(() => rmSync(stateDir, { recursive: true, force: true }));
-  undo.push(() => cleanupPrefix(prefix, [runtimePath]));
-  const logFile = join(stateDir, 'octavius.log');
-  const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'up', '--config-file', file], { cwd: root, stdio: ['ignore', log, log] });
-  closeSync(log);
-  const kill = () => killChild(child);
-  undo.push(kill);
-  const exited = new Promise<never>((_, fail) => child.once('exit', (code) => fail(new Error(`octavius up exited ${code}: ${logTail(logFile)}`))));
-  exited.catch(() => undefined);
-  await Promise.race([waitListening(url), exited]);
-  // As bench/dataplane.ts: unanswered ARP requests for the VIP re-sent every 10 ms, not 1 s, on this
-  // benchmark's own bridge only (a client on the VIP's L2 segment with default settings: --default-arp).
-  if (!DEFAULT_ARP) execFileSync('sysctl', ['-qw', `net.ipv4.neigh.${prefix}bv.retrans_time_ms=10`]);
-  return {
-    prefix,
-    url,
-    logFile,
-    subnetId: subnet.id,
-    gateway: `${V}.1`,
-    async stop(failed = false) {
-      if (child.exitCode === null && child.signalCode === null) {
-        const gone = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await Promise.race([gone, sleep(15_000)]);
-      }
-      kill();
-      cleanupPrefix(prefix, [runtimePath]);
-      // Always kept: the failover flows' log is the explanation of the numbers.
-      const kept = join(root, 'bench', 'results', `${RESULT_NAME}-${spares > 0 ? 'spare' : 'fresh'}${failed ? '-failed' : ''}.log`);
-      mkdirSync(dirname(kept), { recursive: true });
-      copyFileSync(logFile, kept);
-      console.error(`octavius log kept in ${kept}`);
-      rmSync(stateDir, { recursive: true, force: true });
-      const left = leftovers(prefix);
-      if (left.length > 0) console.error(`LEFT BEHIND by ${prefix}: ${left.join(', ')}`);
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // API helpers.
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- API bodies are read freely
-type Json = any;
-
-async function api(plane: Plane, method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
-  const res = await fetch(`${plane.url}${path}`, { method, headers: HEADERS, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  const text = await res.text();
-  let json: Json = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json };
-}
-
-async function apiOk(plane: Plane, method: string, path: string, body?: unknown): Promise<Json> {
-  const r = await api(plane, method, path, body);
-  if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.json)}`);
-  return r.json;
-}
 
 async function lbStatus(plane: Plane, lbId: string): Promise<string> {
   return (await apiOk(plane, 'GET', `/v2/lbaas/loadbalancers/${lbId}`)).loadbalancer.provisioning_status as string;
@@ -295,29 +107,6 @@ async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T |
 // ---------------------------------------------------------------------------------------------
 // The client: a GET on a new connection every PERIOD_MS.
 
-function probe(host: string, port: number, timeoutMs: number): Promise<string> {
-  return new Promise((resolve) => {
-    let buf = '';
-    let settled = false;
-    const s = connect({ host, port, noDelay: true });
-    const done = (r: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      s.destroy();
-      resolve(r);
-    };
-    const timer = setTimeout(() => done('timeout'), timeoutMs);
-    s.on('connect', () => s.write(`GET /probe HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
-    s.on('data', (c: Buffer) => {
-      buf += c.toString('latin1');
-      if (buf.includes('\r\n')) done(buf.slice(9, 12) === '200' ? 'ok' : `status ${buf.slice(9, 12)}`);
-    });
-    s.on('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
-    s.on('close', () => done('closed'));
-  });
-}
-
 interface Sample {
   /** performance.now() when sent. */
   readonly at: number;
@@ -332,7 +121,7 @@ function startClient(host: string): { samples: Sample[]; stop(): Promise<void> }
     const s: Sample = { at: performance.now(), result: null };
     samples.push(s);
     const p = probe(host, 80, TIMEOUT_MS).then((r) => {
-      s.result = r;
+      s.result = 'status' in r ? (r.status === 200 ? 'ok' : `status ${r.status}`) : r.error;
     });
     pending.add(p);
     void p.finally(() => pending.delete(p));
@@ -457,15 +246,10 @@ async function failoverOnce(plane: Plane, lbId: string, vip: string, run: number
   return r;
 }
 
-function stats(xs: readonly (number | null)[]) {
-  const v = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
-  return { n: v.length, p50: percentile(v, 50), max: v[v.length - 1] ?? 0, min: v[0] ?? 0 };
-}
-
 async function scenario(name: 'fresh' | 'spare'): Promise<{ runs: Run[]; createToActiveMs: number }> {
   const withSpare = name === 'spare';
   console.log(`starting octavius up (${withSpare ? 'spare pool of 1' : 'no spare pool'})`);
-  const plane = await startPlane(withSpare ? 1 : 0);
+  const plane = await startFailoverPlane(withSpare ? 1 : 0);
   let failed = true;
   try {
     await Promise.all(MEMBER_PORTS.map((p, i) => startMember(`m${i + 1}`, plane.gateway, p)));

@@ -80,3 +80,15 @@ export function writeResult(name: string, result: unknown): string {
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   return file;
 }
+
+/** The command line of a benchmark: `--name N` numbers, `--flag`s and `--only a,b`. */
+export function benchArgs(args: readonly string[] = process.argv.slice(2)) {
+  const arg = (name: string, def: number): number => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? Number(args[i + 1]) : def;
+  };
+  const onlyArg = args.indexOf('--only') >= 0 ? args[args.indexOf('--only') + 1]!.split(',') : null;
+  const only = (part: string) => onlyArg === null || onlyArg.includes(part);
+  const flag = (name: string) => args.includes(`--${name}`);
+  return { arg, only, flag };
+}
