@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Amphora } from '../../src/domain/amphora.js';
 import { rootSkipReason, startDataPlane, type DataPlane } from '../support/dataplane.js';
+import { kill9 } from './traffic.js';
 
 async function until<T>(what: string, fn: () => Promise<T | null | false> | T | null | false, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -129,7 +130,7 @@ describe('ACTIVE_STANDBY load balancers', { skip: rootSkipReason() }, () => {
 
     // Every haproxy of the MASTER dies: the agent writes the track file, keepalived goes FAULT and
     // the BACKUP takes the VIP (the agent restarts haproxy, but nopreempt keeps the VIP where it is).
-    for (const pid of haproxyPids(master.computeId!)) process.kill(pid, 'SIGKILL');
+    for (const pid of haproxyPids(master.computeId!)) kill9(pid);
     await until('the VIP on the BACKUP', () => holds(backup.computeId!, lb.vip) && !holds(master.computeId!, lb.vip), 10_000);
     await member(lb.vip, 'm18301');
 
@@ -137,7 +138,7 @@ describe('ACTIVE_STANDBY load balancers', { skip: rootSkipReason() }, () => {
     // loses its haproxy in turn, the VIP goes back and traffic follows it.
     await until('haproxy running again on the old MASTER', () => haproxyPids(master.computeId!).length > 0 && readFileSync(trackFile(master), 'utf8').trim() === '0');
     assert.ok(holds(backup.computeId!, lb.vip), 'no pre-emption: the VIP stays on the BACKUP');
-    for (const pid of haproxyPids(backup.computeId!)) process.kill(pid, 'SIGKILL');
+    for (const pid of haproxyPids(backup.computeId!)) kill9(pid);
     await until('the VIP back on the MASTER', () => holds(master.computeId!, lb.vip) && !holds(backup.computeId!, lb.vip), 10_000);
     await member(lb.vip, 'm18301');
 
@@ -170,7 +171,7 @@ describe('ACTIVE_STANDBY load balancers', { skip: rootSkipReason() }, () => {
     await until('the VIP on the surviving BACKUP', () => holds(after1.backup.computeId!, lb.vip) && !holds(after1.master.computeId!, lb.vip));
     await member(lb.vip, 'm18302');
     // The new pair works: the survivor loses haproxy, the new MASTER takes over.
-    for (const pid of haproxyPids(after1.backup.computeId!)) process.kill(pid, 'SIGKILL');
+    for (const pid of haproxyPids(after1.backup.computeId!)) kill9(pid);
     await until('the VIP on the new MASTER', () => holds(after1.master.computeId!, lb.vip) && !holds(after1.backup.computeId!, lb.vip), 10_000);
     await member(lb.vip, 'm18302');
 

@@ -21,7 +21,7 @@ import type { StaleAmphoraScanner } from '../../src/health/stale-scanner.js';
 import { newId } from '../../src/lib/ids.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { rootSkipReason, startDataPlane, type DataPlane } from '../support/dataplane.js';
-import { until, processAlive as alive } from './traffic.js';
+import { until, processAlive as alive, kill9 } from './traffic.js';
 
 /** Traffic must flow again within this (detection 3-4 s + build or spare; generous for loaded machines). */
 const RESUME_DEADLINE_MS = 30_000;
@@ -43,7 +43,7 @@ const pidsIn = (netns: string): number[] =>
 async function destroyNamespace(netns: string): Promise<void> {
   const pids = pidsIn(netns);
   assert.ok(pids.length >= 2, `agent and HAProxy run in ${netns}`);
-  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  for (const pid of pids) kill9(pid);
   await until(`processes of ${netns} gone`, 10_000, () => (pids.some(alive) ? undefined : true));
   execFileSync('ip', ['netns', 'delete', netns]);
 }

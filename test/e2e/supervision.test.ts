@@ -13,7 +13,7 @@ import { ComputeSupervisor } from '../../src/controller/compute-supervisor.js';
 import { NetnsComputeDriver, netnsComputeOptions } from '../../src/drivers/compute/netns-compute-driver.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { rootSkipReason, startDataPlane, type DataPlane } from '../support/dataplane.js';
-import { until, processAlive as alive } from './traffic.js';
+import { until, processAlive as alive, kill9 } from './traffic.js';
 
 
 describe('amphora supervision', { skip: rootSkipReason() }, () => {
@@ -57,7 +57,15 @@ describe('amphora supervision', { skip: rootSkipReason() }, () => {
     execFileSync('ip', ['netns', 'pids', computeId], { encoding: 'utf8' })
       .split('\n')
       .map(Number)
-      .filter((pid) => pid > 0 && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'haproxy');
+      // Short-lived helpers of the agent (ip, sysctl) may be gone before their comm is read.
+      .filter((pid) => pid > 0 && commOf(pid) === 'haproxy');
+  const commOf = (pid: number): string | null => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      return null;
+    }
+  };
 
   test('HAProxy serves while the agent is dead; the supervisor starts the agent again', async () => {
     const lb = await loadBalancer(18201);
@@ -91,7 +99,7 @@ describe('amphora supervision', { skip: rootSkipReason() }, () => {
     const lb = await loadBalancer(18203);
     const pids = haproxyPids(lb.computeId);
     assert.ok(pids.length > 0, 'haproxy runs in the namespace');
-    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    for (const pid of pids) kill9(pid);
     const reply = await until('traffic again', 15_000, () =>
       dp.http(`http://${lb.vip}/`, { timeoutMs: 500 }).then((r) => (r.status === 200 ? r : undefined)),
     );
@@ -124,7 +132,7 @@ describe('amphora supervision', { skip: rootSkipReason() }, () => {
   test('an amphora whose namespace vanished is reported and set to ERROR', async () => {
     const lb = await loadBalancer(18205);
     for (const p of execFileSync('ip', ['netns', 'pids', lb.computeId], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0)) {
-      process.kill(p, 'SIGKILL');
+      kill9(p);
     }
     execFileSync('ip', ['netns', 'delete', lb.computeId]);
     await supervisor.supervise();

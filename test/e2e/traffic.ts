@@ -130,6 +130,15 @@ export async function serverStatus(statsSocket: string, serverName: string): Pro
   return row?.[status];
 }
 
+/** SIGKILL; a process that exited meanwhile (ESRCH) is fine: short-lived helpers come and go. */
+export function kill9(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
 /** True while a process with this pid exists. */
 export function processAlive(pid: number): boolean {
   try {
