@@ -27,7 +27,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
+import type { Engine } from '../src/db/connect.js';
+import { createTestDatabase } from '../test/support/databases.js';
 import { buildApi, buildDrivers, buildWorker, openStore } from '../src/cli/compose.js';
 import { defaultConfig, withOverrides } from '../src/config/config.js';
 import type { Store } from '../src/db/store.js';
@@ -131,7 +132,8 @@ async function main(): Promise<void> {
   const rcvbuf = Number(arg('rcvbuf', '0'));
   const results: unknown[] = [];
   for (const engine of engines) {
-    const db = await createDatabase(engine);
+    // A fresh database as the tests make them (PostgreSQL: a new database on this machine's server).
+    const db = await createTestDatabase(engine as Engine);
     try {
       results.push({ engine, amphorae: amphoraCount, rcvbuf, steps: await benchEngine(engine, db.url, amphoraCount, rates, seconds, rcvbuf) });
     } finally {
@@ -142,28 +144,6 @@ async function main(): Promise<void> {
   console.log(`\nwritten ${file}`);
 }
 
-async function createDatabase(engine: string): Promise<{ url: string; drop(): Promise<void> }> {
-  if (engine === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'octavius-bench-hb-'));
-    return { url: `sqlite:///${join(dir, 'bench.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-  }
-  if (engine !== 'postgresql') throw new Error(`engine ${engine}: sqlite or postgresql`);
-  const base = 'postgresql://postgres@127.0.0.1:5432';
-  const name = `octavius_bench_hb_${newId().slice(0, 8)}`;
-  const admin = new pg.Client({ connectionString: `${base}/postgres` });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return {
-    url: `${base}/${name}`,
-    drop: async () => {
-      const c = new pg.Client({ connectionString: `${base}/postgres` });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
 
 interface Step {
   rate: number;
